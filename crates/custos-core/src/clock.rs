@@ -30,7 +30,9 @@ pub struct TestClock {
 
 impl TestClock {
     pub fn at(start: Timestamp) -> Self {
-        TestClock { now: Mutex::new(start) }
+        TestClock {
+            now: Mutex::new(start),
+        }
     }
 
     /// Moves the clock forward (or back, with a negative duration).

@@ -19,7 +19,9 @@ pub struct CategorySet {
 
 impl CategorySet {
     fn with_capacity(n: usize) -> Self {
-        CategorySet { words: vec![0; n.div_ceil(64)] }
+        CategorySet {
+            words: vec![0; n.div_ceil(64)],
+        }
     }
 
     fn insert(&mut self, i: usize) {
@@ -29,12 +31,16 @@ impl CategorySet {
     }
 
     pub fn contains(&self, i: usize) -> bool {
-        self.words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+        self.words
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         self.words.iter().enumerate().flat_map(|(wi, w)| {
-            (0..64).filter(move |b| w & (1u64 << b) != 0).map(move |b| wi * 64 + b)
+            (0..64)
+                .filter(move |b| w & (1u64 << b) != 0)
+                .map(move |b| wi * 64 + b)
         })
     }
 
@@ -78,7 +84,11 @@ pub struct CompiledPolicy {
 }
 
 fn index(names: &[String]) -> HashMap<String, usize> {
-    names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect()
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), i))
+        .collect()
 }
 
 /// Compiles a policy. Names that do not resolve (which validation reports) are skipped.
@@ -96,9 +106,10 @@ pub fn compile(policy: &Policy) -> CompiledPolicy {
         }
         let explicit = purpose.art9_condition == Some(Art9Condition::ExplicitConsent);
         for rid in &purpose.recipients {
-            let (Some(ri), Some(recipient)) =
-                (roles.iter().position(|r| r == rid), policy.recipient.get(rid))
-            else {
+            let (Some(ri), Some(recipient)) = (
+                roles.iter().position(|r| r == rid),
+                policy.recipient.get(rid),
+            ) else {
                 continue;
             };
             let decision = Decision {
@@ -171,6 +182,10 @@ impl CompiledPolicy {
 
     /// Purposes a role may read for, in file order.
     pub fn purposes_of(&self, role: &str) -> Vec<&str> {
-        self.purposes.iter().filter(|p| self.decide(role, p).is_some()).map(String::as_str).collect()
+        self.purposes
+            .iter()
+            .filter(|p| self.decide(role, p).is_some())
+            .map(String::as_str)
+            .collect()
     }
 }

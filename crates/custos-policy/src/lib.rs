@@ -42,9 +42,10 @@ pub struct Loaded {
 pub fn load(text: &str, file: &str) -> Result<Loaded, Report> {
     let report = check(text, file);
     match report.policy {
-        Some(policy) if !report.report.has_errors() => {
-            Ok(Loaded { policy, warnings: report.report })
-        }
+        Some(policy) if !report.report.has_errors() => Ok(Loaded {
+            policy,
+            warnings: report.report,
+        }),
         _ => Err(report.report),
     }
 }
@@ -65,16 +66,27 @@ pub fn check(text: &str, file: &str) -> Checked {
             .iter()
             .map(|e| toml_error(&map, file, Code::Syntax, e.message(), e.span()))
             .collect();
-        return Checked { policy: None, report: Report { diagnostics } };
+        return Checked {
+            policy: None,
+            report: Report { diagnostics },
+        };
     }
     match toml::from_str::<Policy>(text) {
         Err(e) => {
             let d = toml_error(&map, file, Code::Shape, e.message(), e.span());
-            Checked { policy: None, report: Report { diagnostics: vec![d] } }
+            Checked {
+                policy: None,
+                report: Report {
+                    diagnostics: vec![d],
+                },
+            }
         }
         Ok(policy) => {
             let diagnostics = validate::validate(&policy, &map, file);
-            Checked { policy: Some(policy), report: Report { diagnostics } }
+            Checked {
+                policy: Some(policy),
+                report: Report { diagnostics },
+            }
         }
     }
 }

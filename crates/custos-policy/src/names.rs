@@ -16,7 +16,9 @@ fn is_valid_segment(seg: &str) -> bool {
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 /// A pattern: a category name, a name followed by `.*` (everything below it), or `*`.
@@ -64,11 +66,17 @@ mod tests {
     fn patterns() {
         assert!(pattern_matches("*", "user.contact.email"));
         assert!(pattern_matches("user.contact.*", "user.contact.email"));
-        assert!(pattern_matches("user.contact.*", "user.contact.address.postal"));
+        assert!(pattern_matches(
+            "user.contact.*",
+            "user.contact.address.postal"
+        ));
         assert!(!pattern_matches("user.contact.*", "user.contact"));
         assert!(!pattern_matches("user.contact.*", "user.contactless"));
         assert!(pattern_matches("user.contact.email", "user.contact.email"));
-        assert!(!pattern_matches("user.contact.email", "user.contact.email.work"));
+        assert!(!pattern_matches(
+            "user.contact.email",
+            "user.contact.email.work"
+        ));
         assert!(is_valid_pattern("user.*"));
         assert!(!is_valid_pattern("user.*.email"));
         assert!(!is_valid_pattern("us*"));

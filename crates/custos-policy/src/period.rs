@@ -136,7 +136,10 @@ pub struct Period {
 
 impl Period {
     pub fn parse(raw: &str) -> Self {
-        Period { raw: raw.to_owned(), parsed: parse_span(raw) }
+        Period {
+            raw: raw.to_owned(),
+            parsed: parse_span(raw),
+        }
     }
 
     /// The valid span, or `None` when the text is malformed (validation reports it).
@@ -271,7 +274,10 @@ pub fn parse_retention(raw: &str) -> Result<RetentionRule, RetentionError> {
         }
         None => (raw, Trigger::Collection),
     };
-    Ok(RetentionRule { span: parse_span(period)?, after })
+    Ok(RetentionRule {
+        span: parse_span(period)?,
+        after,
+    })
 }
 
 /// A retention rule as written, with its parse result.
@@ -283,7 +289,10 @@ pub struct Retention {
 
 impl Retention {
     pub fn parse(raw: &str) -> Self {
-        Retention { raw: raw.to_owned(), parsed: parse_retention(raw) }
+        Retention {
+            raw: raw.to_owned(),
+            parsed: parse_retention(raw),
+        }
     }
 
     pub fn rule(&self) -> Option<RetentionRule> {
@@ -353,7 +362,10 @@ mod tests {
         assert_eq!(parse_span("99999999999d"), Err(PeriodError::TooLong));
         assert!(matches!(parse_span("d"), Err(PeriodError::Malformed(_))));
         assert!(matches!(parse_span("-3d"), Err(PeriodError::Malformed(_))));
-        assert!(matches!(parse_span("3 fortnights"), Err(PeriodError::UnknownUnit(_))));
+        assert!(matches!(
+            parse_span("3 fortnights"),
+            Err(PeriodError::UnknownUnit(_))
+        ));
         assert!(matches!(parse_span("3"), Err(PeriodError::Malformed(_))));
     }
 

@@ -40,7 +40,9 @@ impl std::fmt::Display for Path {
                     if !first {
                         f.write_str(".")?;
                     }
-                    if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                    if k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    {
                         f.write_str(k)?;
                     } else {
                         write!(f, "\"{k}\"")?;
@@ -63,7 +65,10 @@ pub struct SourceMap<'i> {
 
 impl<'i> SourceMap<'i> {
     pub fn new(text: &'i str) -> Self {
-        SourceMap { text, root: DeTable::parse(text).ok() }
+        SourceMap {
+            text,
+            root: DeTable::parse(text).ok(),
+        }
     }
 
     /// Line and column of the item at `path`, or of its nearest ancestor that exists.
@@ -80,7 +85,9 @@ impl<'i> SourceMap<'i> {
         for seg in &path.0 {
             let (key_span, value) = match (seg, table, array) {
                 (Seg::Key(k), Some(t), _) => {
-                    let Some((key, value)) = t.get_key_value(k.as_str()) else { break };
+                    let Some((key, value)) = t.get_key_value(k.as_str()) else {
+                        break;
+                    };
                     (Some(key.span()), value)
                 }
                 (Seg::Index(i), _, Some(a)) => {

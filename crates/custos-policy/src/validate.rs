@@ -14,7 +14,11 @@ use crate::source_map::{Path, SourceMap};
 
 /// Runs every rule and returns the findings in file order.
 pub fn validate(policy: &Policy, map: &SourceMap<'_>, file: &str) -> Vec<Diagnostic> {
-    let mut v = Validator { map, file, out: Vec::new() };
+    let mut v = Validator {
+        map,
+        file,
+        out: Vec::new(),
+    };
     v.names(policy);
     v.durations(policy);
     v.values(policy);
@@ -24,7 +28,11 @@ pub fn validate(policy: &Policy, map: &SourceMap<'_>, file: &str) -> Vec<Diagnos
     v.rights(policy);
     v.contract(policy);
     v.out.sort_by_key(|d| {
-        (d.position.map_or((usize::MAX, usize::MAX), |p| (p.line, p.column)), d.code)
+        (
+            d.position
+                .map_or((usize::MAX, usize::MAX), |p| (p.line, p.column)),
+            d.code,
+        )
     });
     v.out
 }
@@ -67,7 +75,10 @@ impl Validator<'_> {
             ("purpose", p.purpose.keys().collect()),
             ("recipient", p.recipient.keys().collect()),
             ("jurisdiction", p.jurisdiction.keys().collect()),
-            ("plan", p.contract.iter().flat_map(|c| c.plan.keys()).collect()),
+            (
+                "plan",
+                p.contract.iter().flat_map(|c| c.plan.keys()).collect(),
+            ),
         ];
         for (table, ids) in tables {
             let path = |id: &str| match table {
@@ -80,7 +91,9 @@ impl Validator<'_> {
                     self.report(
                         Code::BadName,
                         &path(id),
-                        format!("{table} id `{id}` may hold only letters, digits, `_`, `-` and `.`"),
+                        format!(
+                            "{table} id `{id}` may hold only letters, digits, `_`, `-` and `.`"
+                        ),
                         None,
                     );
                 }
@@ -145,15 +158,24 @@ impl Validator<'_> {
         self.period(r.clone().key("deadline"), Some(&p.rights.deadline));
         self.period(r.key("extension"), p.rights.extension.as_ref());
         if let Some(b) = &p.breach {
-            self.period(root("breach").key("notify_authority"), b.notify_authority.as_ref());
+            self.period(
+                root("breach").key("notify_authority"),
+                b.notify_authority.as_ref(),
+            );
         }
         if let Some(c) = &p.changes {
             self.period(root("changes").key("notice"), c.notice.as_ref());
         }
         for (code, j) in &p.jurisdiction {
             let jp = root("jurisdiction").key(code);
-            self.period(jp.clone().key("rights_deadline"), j.rights_deadline.as_ref());
-            self.period(jp.clone().key("rights_extension"), j.rights_extension.as_ref());
+            self.period(
+                jp.clone().key("rights_deadline"),
+                j.rights_deadline.as_ref(),
+            );
+            self.period(
+                jp.clone().key("rights_extension"),
+                j.rights_extension.as_ref(),
+            );
             self.period(
                 jp.clone().key("breach_authority_deadline"),
                 j.breach_authority_deadline.as_ref(),
@@ -177,15 +199,24 @@ impl Validator<'_> {
             }
         }
         for (name, c) in &p.category {
-            self.retention(root("category").key(name).key("retention"), c.retention.as_ref());
+            self.retention(
+                root("category").key(name).key("retention"),
+                c.retention.as_ref(),
+            );
         }
         let Some(c) = &p.contract else { return };
         let cp = root("contract");
-        self.period(cp.clone().key("terms_change_notice"), c.terms_change_notice.as_ref());
+        self.period(
+            cp.clone().key("terms_change_notice"),
+            c.terms_change_notice.as_ref(),
+        );
         if let Some(r) = &c.returns {
             let rp = cp.clone().key("returns");
             let fields = [
-                ("notice_after_delivery_confirmation", &r.notice_after_delivery_confirmation),
+                (
+                    "notice_after_delivery_confirmation",
+                    &r.notice_after_delivery_confirmation,
+                ),
                 ("notice_after_possession", &r.notice_after_possession),
                 ("ship_within", &r.ship_within),
                 ("refund_within", &r.refund_within),
@@ -206,7 +237,10 @@ impl Validator<'_> {
                 ("initial_term", plan.initial_term.as_ref()),
                 ("free_trial", plan.free_trial.as_ref()),
                 ("charge_before", plan.charge_before.as_ref()),
-                ("cancel_notice_initial_term", plan.cancel_notice_initial_term.as_ref()),
+                (
+                    "cancel_notice_initial_term",
+                    plan.cancel_notice_initial_term.as_ref(),
+                ),
                 ("cancel_notice", plan.cancel_notice.as_ref()),
                 ("grace", plan.grace.as_ref()),
                 ("change_notice", plan.change_notice.as_ref()),
@@ -309,8 +343,7 @@ impl Validator<'_> {
                             Some("set `stores = false` on a pass-through purpose, or remove the category".into()),
                         );
                     }
-                    if cat.sensitivity == Sensitivity::Special && purpose.art9_condition.is_none()
-                    {
+                    if cat.sensitivity == Sensitivity::Special && purpose.art9_condition.is_none() {
                         self.report(
                             Code::SpecialWithoutArt9,
                             &at,
@@ -331,7 +364,9 @@ impl Validator<'_> {
                         self.report(
                             Code::UnknownRecipient,
                             &at,
-                            format!("purpose `{id}` names recipient `{rid}`, which is not declared"),
+                            format!(
+                                "purpose `{id}` names recipient `{rid}`, which is not declared"
+                            ),
                             Some(hint),
                         );
                     }
@@ -355,7 +390,10 @@ impl Validator<'_> {
                 );
             }
             if purpose.basis == Basis::LegitimateInterest
-                && purpose.legitimate_interest.as_deref().is_none_or(|s| s.trim().is_empty())
+                && purpose
+                    .legitimate_interest
+                    .as_deref()
+                    .is_none_or(|s| s.trim().is_empty())
             {
                 self.report(
                     Code::InterestNotStated,
@@ -384,7 +422,9 @@ impl Validator<'_> {
                 self.report(
                     Code::DanglingReference,
                     &cp.clone().key("held_by"),
-                    format!("category `{name}` is held by `{holder}`, which is not a declared recipient"),
+                    format!(
+                        "category `{name}` is held by `{holder}`, which is not a declared recipient"
+                    ),
                     None,
                 );
             }
@@ -431,7 +471,9 @@ impl Validator<'_> {
                 self.report(
                     Code::PartnerWithoutConsent,
                     &rp.clone(),
-                    format!("partner `{id}` receives data for its own use but does not require consent"),
+                    format!(
+                        "partner `{id}` receives data for its own use but does not require consent"
+                    ),
                     Some("set requires_consent = true".into()),
                 );
             }
@@ -465,12 +507,19 @@ impl Validator<'_> {
                 self.report(
                     Code::UnavailableRight,
                     &rp.clone().key("self_service").index(i),
-                    format!("`{}` is self-service but not among the available rights", right.as_str()),
+                    format!(
+                        "`{}` is self-service but not among the available rights",
+                        right.as_str()
+                    ),
                     Some("add it to rights.available".into()),
                 );
             }
         }
-        if p.rights.deadline.span().is_some_and(|s| s.approx_hours() > 24 * 366) {
+        if p.rights
+            .deadline
+            .span()
+            .is_some_and(|s| s.approx_hours() > 24 * 366)
+        {
             self.report(
                 Code::InconsistentTerms,
                 &rp.key("deadline"),
@@ -503,7 +552,9 @@ impl Validator<'_> {
                         Code::ImpossibleValue,
                         &cp.clone().key("withdrawal").key("max_return_cost").index(i),
                         format!("`{cost}` is not an amount in one of the contract's currencies"),
-                        Some("write \"20 EUR\" with a currency listed in contract.currencies".into()),
+                        Some(
+                            "write \"20 EUR\" with a currency listed in contract.currencies".into(),
+                        ),
                     );
                 }
             }
@@ -542,14 +593,19 @@ impl Validator<'_> {
                 );
             }
             let term = plan.initial_term.as_ref().and_then(Period::span);
-            let term_notice = plan.cancel_notice_initial_term.as_ref().and_then(Period::span);
+            let term_notice = plan
+                .cancel_notice_initial_term
+                .as_ref()
+                .and_then(Period::span);
             if let (Some(term), Some(n)) = (term, term_notice)
                 && n.approx_hours() >= term.approx_hours()
             {
                 self.report(
                     Code::InconsistentTerms,
                     &pp.clone().key("cancel_notice_initial_term"),
-                    format!("plan `{id}`: a notice of {n} does not fit in an initial term of {term}"),
+                    format!(
+                        "plan `{id}`: a notice of {n} does not fit in an initial term of {term}"
+                    ),
                     None,
                 );
             }
@@ -559,7 +615,9 @@ impl Validator<'_> {
                 self.report(
                     Code::InconsistentTerms,
                     &pp.key("initial_term"),
-                    format!("plan `{id}`: the initial term {term} is shorter than one billing period"),
+                    format!(
+                        "plan `{id}`: the initial term {term} is shorter than one billing period"
+                    ),
                     None,
                 );
             }
@@ -568,11 +626,15 @@ impl Validator<'_> {
 }
 
 fn is_jurisdiction_code(code: &str) -> bool {
-    let (country, sub) = code.split_once('-').map_or((code, None), |(c, s)| (c, Some(s)));
-    let country_ok = (country.len() == 2 || country == "EEA")
-        && country.chars().all(|c| c.is_ascii_uppercase());
+    let (country, sub) = code
+        .split_once('-')
+        .map_or((code, None), |(c, s)| (c, Some(s)));
+    let country_ok =
+        (country.len() == 2 || country == "EEA") && country.chars().all(|c| c.is_ascii_uppercase());
     let sub_ok = sub.is_none_or(|s| {
-        (1..=3).contains(&s.len()) && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        (1..=3).contains(&s.len())
+            && s.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
     });
     country_ok && sub_ok
 }
@@ -591,7 +653,9 @@ fn is_amount(a: &str) -> bool {
 /// `YYYY-MM-DD` naming a day that exists.
 pub(crate) fn is_iso_date(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
-    let [y, m, d] = parts.as_slice() else { return false };
+    let [y, m, d] = parts.as_slice() else {
+        return false;
+    };
     if y.len() != 4 || m.len() != 2 || d.len() != 2 {
         return false;
     }
@@ -650,7 +714,10 @@ mod tests {
 
     #[test]
     fn closest_finds_typos_only() {
-        let names = ["user.contact.email".to_owned(), "user.contact.phone".to_owned()];
+        let names = [
+            "user.contact.email".to_owned(),
+            "user.contact.phone".to_owned(),
+        ];
         assert_eq!(closest("user.contact.mail", names.iter()), Some(&names[0]));
         assert_eq!(closest("device.telemetry", names.iter()), None);
     }
