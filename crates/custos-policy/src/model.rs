@@ -878,4 +878,12 @@ pub struct Plan {
     /// Notice before a price or feature change (T-4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_notice: Option<Period>,
+    /// Once the initial term has ended, either the customer or the seller may end the
+    /// membership with this much prior notice (WorkPass: one month, T-11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_notice: Option<Period>,
+    /// `after_end` applies only to a membership that was activated at least once; a
+    /// never-activated membership ends with nothing (HomePass Basic Mode, T-14).
+    #[serde(default)]
+    pub after_end_requires_activation: bool,
 }

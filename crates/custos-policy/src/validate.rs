@@ -244,6 +244,7 @@ impl Validator<'_> {
                 ("cancel_notice", plan.cancel_notice.as_ref()),
                 ("grace", plan.grace.as_ref()),
                 ("change_notice", plan.change_notice.as_ref()),
+                ("termination_notice", plan.termination_notice.as_ref()),
             ];
             self.period(pp.clone().key("period"), Some(&plan.period));
             for (name, value) in fields {
