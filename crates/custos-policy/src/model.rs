@@ -401,6 +401,8 @@ pub enum OnExpiry {
     Delete,
     /// Fold into anonymous aggregates, then delete.
     Anonymise,
+    /// Keep out of every purpose's reach until deletion becomes possible (L-6).
+    Isolate,
 }
 
 /// Where data comes from (V-1).

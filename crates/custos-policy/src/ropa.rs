@@ -216,6 +216,7 @@ fn retention(policy: &Policy, purpose: &Purpose) -> Vec<String> {
             let then = match cat.on_expiry {
                 OnExpiry::Delete => "deleted",
                 OnExpiry::Anonymise => "anonymised",
+                OnExpiry::Isolate => "isolated until it can be deleted",
             };
             match &cat.retention {
                 Some(r) => format!("{name}: {r}, then {then}"),

@@ -5,7 +5,7 @@ use crate::model::{
     Basis, Category, OnExpiry, Policy, Purpose, Recipient, RecipientKind, Sensitivity,
 };
 
-use super::{Block, Notice, Section, categories_of, duties, join_and, join_or, terms};
+use super::{Block, Notice, Section, categories_of, duties, join_and, join_or, sentence, terms};
 
 /// Shown in table cells with nothing to say, so an empty cell never looks like a
 /// rendering bug.
@@ -54,11 +54,11 @@ fn recipient_name<'a>(policy: &'a Policy, id: &'a str) -> &'a str {
 
 fn who_we_are(p: &Policy) -> Section {
     let c = &p.controller;
-    let mut blocks = vec![Block::Paragraph(format!(
+    let mut blocks = vec![Block::Paragraph(sentence(format!(
         "{} is responsible for the personal data described in this notice (the \"controller\"). \
-         \"We\" and \"us\" in this notice mean {}.",
+         \"We\" and \"us\" in this notice mean {}",
         c.name, c.name
-    ))];
+    )))];
     let mut facts = Vec::new();
     if let Some(f) = &c.legal_form {
         facts.push(format!("Legal form: {f}"));
@@ -86,22 +86,26 @@ fn who_we_are(p: &Policy) -> Section {
             ways.push(format!("by post at {a}"));
         }
         let text = match (&dpo.name, ways.is_empty()) {
-            (Some(n), true) => format!("Our data protection officer is {n}."),
-            (Some(n), false) => format!(
-                "Our data protection officer is {n}. You can reach them {}.",
+            (Some(n), true) => sentence(format!("Our data protection officer is {n}")),
+            (Some(n), false) => sentence(format!(
+                "{} You can reach them {}",
+                sentence(format!("Our data protection officer is {n}")),
                 join_or(&ways)
-            ),
+            )),
             (None, true) => "We have appointed a data protection officer.".to_owned(),
-            (None, false) => format!(
-                "You can reach our data protection officer {}.",
+            (None, false) => sentence(format!(
+                "You can reach our data protection officer {}",
                 join_or(&ways)
-            ),
+            )),
         };
         blocks.push(Block::Paragraph(text));
     }
-    let mut version = format!("This is version {} of this notice.", p.policy.version);
+    let mut version = sentence(format!(
+        "This is version {} of this notice",
+        p.policy.version
+    ));
     if let Some(date) = &p.policy.effective {
-        version.push_str(&format!(" It takes effect on {date}."));
+        version.push_str(&sentence(format!(" It takes effect on {date}")));
     }
     blocks.push(Block::Paragraph(version));
     section("who-we-are", "Who we are", blocks)
@@ -155,15 +159,7 @@ fn what_we_collect(p: &Policy) -> Option<Section> {
             ]
         })
         .collect();
-    let never: Vec<String> = p
-        .category
-        .values()
-        .filter(|c| c.never_store)
-        .map(|c| match &c.held_by {
-            Some(h) => format!("{} (only {} keeps it)", c.description, recipient_name(p, h)),
-            None => c.description.clone(),
-        })
-        .collect();
+    let never = never_stored(p);
     let mut blocks = Vec::new();
     if !rows.is_empty() {
         blocks.push(Block::Paragraph(
@@ -178,11 +174,35 @@ fn what_we_collect(p: &Policy) -> Option<Section> {
     }
     if !never.is_empty() {
         blocks.push(Block::Paragraph(format!(
-            "What we never store: {}. This data never stays in our systems.",
-            join_and(&never)
+            "{} This data never stays in our systems.",
+            sentence(format!("What we never store: {}", never.join("; ")))
         )));
     }
     (!blocks.is_empty()).then(|| section("what-we-collect", "What we collect", blocks))
+}
+
+/// Never-stored categories grouped by who holds them instead, holders in file
+/// order, so a card's four fields read as one sentence about the payment agency.
+fn never_stored(p: &Policy) -> Vec<String> {
+    let mut groups: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
+    for c in p.category.values().filter(|c| c.never_store) {
+        let holder = c.held_by.as_deref();
+        match groups.iter_mut().find(|(h, _)| *h == holder) {
+            Some((_, names)) => names.push(&c.description),
+            None => groups.push((holder, vec![&c.description])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(holder, names)| match holder {
+            Some(h) => format!(
+                "{}, kept only by {}",
+                join_and(&names),
+                recipient_name(p, h)
+            ),
+            None => join_and(&names),
+        })
+        .collect()
 }
 
 fn objectable(purpose: &Purpose) -> bool {
@@ -195,8 +215,7 @@ fn purpose_details(p: &Policy, purpose: &Purpose) -> Vec<String> {
     if let Some(law) = &purpose.legal_reference {
         basis.push_str(&format!(", under {law}"));
     }
-    basis.push('.');
-    items.push(basis);
+    items.push(sentence(basis));
     let data: Vec<String> = categories_of(p, &purpose.categories)
         .into_iter()
         .map(|(_, c)| {
@@ -208,7 +227,7 @@ fn purpose_details(p: &Policy, purpose: &Purpose) -> Vec<String> {
         })
         .collect();
     if !data.is_empty() {
-        items.push(format!("Data used: {}.", join_and(&data)));
+        items.push(sentence(format!("Data used: {}", join_and(&data))));
     }
     if !purpose.stores {
         items.push("We pass this data on without keeping it.".to_owned());
@@ -219,10 +238,10 @@ fn purpose_details(p: &Policy, purpose: &Purpose) -> Vec<String> {
         .map(|r| recipient_name(p, r))
         .collect();
     if !to.is_empty() {
-        items.push(format!("Who receives it: {}.", join_and(&to)));
+        items.push(sentence(format!("Who receives it: {}", join_and(&to))));
     }
     if let Some(interest) = &purpose.legitimate_interest {
-        items.push(format!("Our interest: {interest}."));
+        items.push(sentence(format!("Our interest: {interest}")));
     }
     if purpose.basis == Basis::Consent {
         let paths: Vec<&str> = purpose.withdraw.iter().map(|w| w.phrase()).collect();
@@ -328,11 +347,11 @@ fn recipients(p: &Policy) -> Option<Section> {
         .collect();
     let mut blocks = Vec::new();
     if !internal.is_empty() {
-        blocks.push(Block::Paragraph(format!(
-            "Inside {}, only these teams see your data, each only for the purposes above: {}.",
+        blocks.push(Block::Paragraph(sentence(format!(
+            "Inside {}, only these teams see your data, each only for the purposes above: {}",
             p.controller.name,
             join_and(&internal)
-        )));
+        ))));
     }
     if !rows.is_empty() {
         blocks.push(Block::Paragraph(
@@ -367,7 +386,7 @@ fn transfers(p: &Policy) -> Option<Section> {
             let region = r.region.as_deref().filter(|region| *region != home)?;
             Some(match r.transfer {
                 Some(m) => format!("{} ({region}): protected by {}.", r.name, m.phrase()),
-                None => format!("{} ({region}).", r.name),
+                None => sentence(format!("{} ({region})", r.name)),
             })
         })
         .collect();
@@ -379,12 +398,22 @@ fn transfers(p: &Policy) -> Option<Section> {
         "International transfers",
         vec![
             Block::Paragraph(format!(
-                "Some recipients process data outside {home}. \
-                 We protect each of these transfers:"
+                "Some recipients process data outside {}. We protect each of these transfers:",
+                region_name(home)
             )),
             Block::List(items),
         ],
     ))
+}
+
+/// Region codes as they read after "outside".
+fn region_name(code: &str) -> String {
+    match code {
+        "EEA" | "EU" | "UK" | "US" => format!("the {code}"),
+        "CH" => "Switzerland".to_owned(),
+        "BR" => "Brazil".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 fn retention(p: &Policy) -> Option<Section> {
@@ -405,6 +434,7 @@ fn retention(p: &Policy) -> Option<Section> {
                 match c.on_expiry {
                     OnExpiry::Delete => "deleted",
                     OnExpiry::Anonymise => "anonymised into statistics",
+                    OnExpiry::Isolate => "isolated, then deleted as soon as possible",
                 }
                 .to_owned(),
             ]

@@ -4,7 +4,7 @@
 use crate::model::{Policy, Right};
 
 use super::build::{jurisdiction_name, section};
-use super::{Block, Section, join_and, join_or};
+use super::{Block, Section, join_and, join_or, sentence};
 
 fn right_sentence(r: Right) -> &'static str {
     match r {
@@ -71,10 +71,12 @@ pub(super) fn rights(p: &Policy) -> Section {
         r.contact.iter().map(String::as_str).collect()
     };
     if !contact.is_empty() {
-        blocks.push(Block::Paragraph(format!(
-            "For any request, you can contact us: {}.",
-            join_or(&contact)
-        )));
+        blocks.push(Block::Paragraph(
+            "For any request, you can contact us:".to_owned(),
+        ));
+        blocks.push(Block::List(
+            contact.into_iter().map(str::to_owned).collect(),
+        ));
     }
     let mut timing = format!("We answer every request within {}.", r.deadline);
     if let Some(ext) = &r.extension {
@@ -163,22 +165,33 @@ pub(super) fn security(p: &Policy) -> Option<Section> {
 pub(super) fn breach(p: &Policy) -> Option<Section> {
     let b = p.breach.as_ref()?;
     let mut blocks = Vec::new();
-    if let Some(d) = &b.notify_authority {
-        blocks.push(Block::Paragraph(format!(
-            "If a breach affects personal data, we tell the supervisory authority within {d} \
-             of becoming aware of it."
-        )));
-    }
     let local: Vec<String> = p
         .jurisdiction
         .iter()
         .filter_map(|(code, j)| {
             let d = j.breach_authority_deadline.as_ref()?;
             let place = jurisdiction_name(code, j.name.as_ref());
-            Some(format!("{place}: we tell the authority within {d}."))
+            Some(format!("{place}: within {d}."))
         })
         .collect();
+    match (&b.notify_authority, local.is_empty()) {
+        (Some(d), _) => blocks.push(Block::Paragraph(format!(
+            "If a breach affects personal data, we tell the supervisory authority within {d} \
+             of becoming aware of it."
+        ))),
+        (None, false) => blocks.push(Block::Paragraph(
+            "If a breach affects personal data, we tell the supervisory authority, counting \
+             from when we become aware of it:"
+                .to_owned(),
+        )),
+        (None, true) => {}
+    }
     if !local.is_empty() {
+        if b.notify_authority.is_some() {
+            blocks.push(Block::Paragraph(
+                "Where you live, the law may set another deadline:".to_owned(),
+            ));
+        }
         blocks.push(Block::List(local));
     }
     let mut people = format!("We tell the people affected {}", b.notify_people.phrase());
@@ -189,8 +202,13 @@ pub(super) fn breach(p: &Policy) -> Option<Section> {
     let mut channels = b.channels.iter().map(|c| c.phrase());
     if let Some(first) = channels.next() {
         people.push_str(&format!(" We contact you by {first}"));
-        for next in channels {
-            people.push_str(&format!("; if that does not reach you, by {next}"));
+        for (i, next) in channels.enumerate() {
+            let lead = if i == 0 {
+                "if that does not reach you"
+            } else {
+                "failing that"
+            };
+            people.push_str(&format!("; {lead}, by {next}"));
         }
         people.push('.');
     }
@@ -201,7 +219,9 @@ pub(super) fn breach(p: &Policy) -> Option<Section> {
         ));
     }
     if let Some(m) = &b.measures {
-        blocks.push(Block::Paragraph(m.clone()));
+        blocks.push(Block::Paragraph(sentence(format!(
+            "What we do to limit the consequences: {m}"
+        ))));
     }
     Some(section("breach", "If there is a breach", blocks))
 }
@@ -210,11 +230,11 @@ pub(super) fn processor(p: &Policy) -> Option<Section> {
     let m = p.processor.as_ref()?;
     let mut blocks = Vec::new();
     if !m.services.is_empty() {
-        blocks.push(Block::Paragraph(format!(
+        blocks.push(Block::Paragraph(sentence(format!(
             "In these services we process data on behalf of our customers, who decide why and \
-             how it is used: {}.",
+             how it is used: {}",
             join_and(&m.services)
-        )));
+        ))));
     }
     let mut items = Vec::new();
     if m.written_instructions_only {
@@ -276,7 +296,9 @@ pub(super) fn changes(p: &Policy) -> Option<Section> {
         .filter_map(|(code, j)| {
             let d = j.change_notice.as_ref()?;
             let place = jurisdiction_name(code, j.name.as_ref());
-            Some(format!("{place}: at least {d} before."))
+            Some(format!(
+                "{place}: at least {d} before a change takes effect."
+            ))
         })
         .collect();
     if !local.is_empty() {
@@ -308,9 +330,9 @@ pub(super) fn complaints(p: &Policy) -> Option<Section> {
     Some(section(
         "complaints",
         "Complaints",
-        vec![Block::Paragraph(format!(
+        vec![Block::Paragraph(sentence(format!(
             "If you think we have not handled your data properly, you have the right to \
-             complain to the supervisory authority: {whom}."
-        ))],
+             complain to the supervisory authority: {whom}"
+        )))],
     ))
 }

@@ -68,10 +68,13 @@ pub(crate) fn escape_inline(text: &str) -> String {
     for (i, &c) in chars.iter().enumerate() {
         match c {
             '\r' | '\n' | '\t' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' => {
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
+            // Inside a word (`date_of_birth`) an underscore cannot open emphasis, and
+            // leaving it bare keeps ids readable in the source.
+            '_' if !inside_word(&chars, i) => out.push_str("\\_"),
             // Only where it would start an entity reference (`&amp;`), so ordinary
             // ampersands stay readable in the source.
             '&' if starts_entity(chars.get(i + 1..).unwrap_or_default()) => out.push_str("\\&"),
@@ -88,6 +91,14 @@ pub(crate) fn escape_inline(text: &str) -> String {
         }
     }
     out
+}
+
+fn inside_word(chars: &[char], i: usize) -> bool {
+    let alnum = |j: Option<usize>| {
+        j.and_then(|j| chars.get(j))
+            .is_some_and(|c| c.is_alphanumeric())
+    };
+    alnum(i.checked_sub(1)) && alnum(i.checked_add(1))
 }
 
 fn starts_entity(rest: &[char]) -> bool {
@@ -115,6 +126,7 @@ mod tests {
         assert_eq!(escape_inline("1. not a list"), "1\\. not a list");
         assert_eq!(escape_inline("A & B &amp;"), "A & B \\&amp;");
         assert_eq!(escape_inline("two\nlines"), "two lines");
-        assert_eq!(escape_inline("user_id 3.5"), "user\\_id 3.5");
+        assert_eq!(escape_inline("user_id 3.5"), "user_id 3.5");
+        assert_eq!(escape_inline("_emphasis_"), "\\_emphasis\\_");
     }
 }

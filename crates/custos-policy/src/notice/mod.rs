@@ -73,20 +73,48 @@ pub(crate) fn join_or<S: AsRef<str>>(items: &[S]) -> String {
     join_with(items, "or")
 }
 
+/// Items that contain commas or the joining word themselves are separated by
+/// semicolons, so that "Sales, orders and billing" stays one recipient.
 fn join_with<S: AsRef<str>>(items: &[S], word: &str) -> String {
+    let spaced = format!(" {word} ");
+    let sep = if items
+        .iter()
+        .any(|i| i.as_ref().contains(',') || i.as_ref().contains(&spaced))
+    {
+        ";"
+    } else {
+        ","
+    };
     let mut out = String::new();
     let last = items.len().saturating_sub(1);
     for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push_str(if i == last { " " } else { ", " });
-            if i == last {
-                out.push_str(word);
-                out.push(' ');
+        if i == last && i > 0 {
+            if sep == ";" {
+                out.push(';');
             }
+            out.push(' ');
+            out.push_str(word);
+            out.push(' ');
+        } else if i > 0 {
+            out.push_str(sep);
+            out.push(' ');
         }
         out.push_str(item.as_ref());
     }
     out
+}
+
+/// Ends a sentence with a full stop unless its last words (often a name such as
+/// "Example S.A.") already end it.
+pub(crate) fn sentence(text: String) -> String {
+    let mut text = text;
+    if !text
+        .trim_end_matches(['"', '\'', ')'])
+        .ends_with(['.', '!', '?'])
+    {
+        text.push('.');
+    }
+    text
 }
 
 #[cfg(test)]
@@ -99,5 +127,18 @@ mod tests {
         assert_eq!(join_and(&["a"]), "a");
         assert_eq!(join_and(&["a", "b"]), "a and b");
         assert_eq!(join_or(&["a", "b", "c"]), "a, b or c");
+        assert_eq!(
+            join_and(&["Sales, orders and billing", "Support"]),
+            "Sales, orders and billing; and Support"
+        );
+        assert_eq!(
+            join_and(&["Support", "Finance and billing"]),
+            "Support; and Finance and billing"
+        );
+        assert_eq!(
+            sentence("We are Example S.A.".into()),
+            "We are Example S.A."
+        );
+        assert_eq!(sentence("We are Example".into()), "We are Example.");
     }
 }

@@ -36,7 +36,7 @@ pub(super) fn consumer_terms(p: &Policy) -> Option<Section> {
             let place = jurisdiction_name(code, j.name.as_ref());
             push_list(
                 &mut blocks,
-                &format!("If you live in {place}"),
+                &format!("Consumer law: {place}"),
                 consumer_law(law),
             );
         }
@@ -114,7 +114,7 @@ fn orders(o: &Orders) -> Vec<String> {
         .collect();
         if !caps.is_empty() {
             items.push(format!(
-                "You can buy at most {} of one product.",
+                "Of any one product, you can buy at most {}.",
                 join_and(&caps)
             ));
         }
@@ -241,7 +241,7 @@ fn plan_terms(plan: &Plan) -> Vec<String> {
         BilledBy::Store => "by us",
         BilledBy::AppPlatform => "by the app platform you subscribed through",
     };
-    let mut billing = format!("Billed {by} every {}", plan.period);
+    let mut billing = format!("Billed {by}, for periods of {}", plan.period);
     if plan.auto_renew {
         billing.push_str(", renewing automatically until you cancel");
     }
@@ -252,7 +252,7 @@ fn plan_terms(plan: &Plan) -> Vec<String> {
     }
     if let Some(t) = &plan.free_trial {
         items.push(format!(
-            "First-time customers get the first {t} free, counted from activation."
+            "First-time customers get {t} free, counted from activation."
         ));
     }
     if let Some(t) = &plan.charge_before {

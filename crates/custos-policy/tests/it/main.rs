@@ -15,4 +15,5 @@ mod notice;
 mod robustness;
 mod seeds_privacy;
 mod seeds_terms;
+mod snapshots;
 mod validation;

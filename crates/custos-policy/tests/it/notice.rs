@@ -111,9 +111,11 @@ fn never_stored_data_is_named_as_such_and_not_as_collected() {
     );
     let [md, html] = both(&policy(&held));
     for text in [md, html] {
-        assert!(text.contains(
-            "What we never store: Card verification code (only Payment agency keeps it)"
-        ));
+        assert!(
+            text.contains(
+                "What we never store: Card verification code, kept only by Payment agency."
+            )
+        );
     }
 }
 
