@@ -1,0 +1,37 @@
+//! The consent hook of purpose-bound reads. The vault asks this view, for one
+//! subject and purpose, whether consent is live and whether the person objected;
+//! the consent ledger (its own issue) implements it. Until then
+//! [`NothingRecorded`] answers "no consent, no objection", which keeps every
+//! consent purpose closed: failing closed is the safe default.
+
+use custos_store::{SubjectId, TenantId};
+
+use crate::error::VaultError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentState {
+    Granted,
+    Withdrawn,
+    NeverAsked,
+}
+
+pub trait ConsentView: Send + Sync + std::fmt::Debug {
+    fn consent(&self, tenant: &TenantId, subject: SubjectId, purpose: &str)
+    -> Result<ConsentState, VaultError>;
+    fn objected(&self, tenant: &TenantId, subject: SubjectId, purpose: &str)
+    -> Result<bool, VaultError>;
+}
+
+/// No ledger yet: no consent was given, nobody objected.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NothingRecorded;
+
+impl ConsentView for NothingRecorded {
+    fn consent(&self, _: &TenantId, _: SubjectId, _: &str) -> Result<ConsentState, VaultError> {
+        Ok(ConsentState::NeverAsked)
+    }
+
+    fn objected(&self, _: &TenantId, _: SubjectId, _: &str) -> Result<bool, VaultError> {
+        Ok(false)
+    }
+}

@@ -1,0 +1,194 @@
+//! Purpose-bound reads: a caller names a purpose and gets only the categories the
+//! compiled policy allows its role for that purpose, given the subject's state,
+//! consent and objections; everything else the subject holds is listed as withheld,
+//! with the reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use custos_crypto::{Aad, blind_index, blind_index_email, blind_index_phone, open};
+use custos_policy::model::Shape;
+use custos_store::{Outcome, RecordId, Store, SubjectId, SubjectState, Timestamp};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Actor, RequestCtx, Vault};
+use crate::consent::ConsentState;
+use crate::error::{FieldError, VaultError, field};
+
+/// Why a category held for the subject was not returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WithheldReason {
+    /// The policy does not give this role this category for this purpose.
+    NotForPurpose,
+    /// The purpose needs consent and none was given.
+    NoConsent,
+    /// Consent was withdrawn.
+    ConsentWithdrawn,
+    /// The person objected to this purpose.
+    Objected,
+    /// The person's data is restricted; only storage and legal claims may read it.
+    Restricted,
+    /// The purpose may use only anonymised data.
+    AnonymisedOnly,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Withheld {
+    pub category: String,
+    pub reason: WithheldReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadValue {
+    pub record: RecordId,
+    pub category: String,
+    pub value: Value,
+    /// The purpose it was collected for.
+    pub collected_for: String,
+    pub source: String,
+    pub collected_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadOutcome {
+    pub subject: SubjectId,
+    pub purpose: String,
+    pub policy_version: u32,
+    pub values: Vec<ReadValue>,
+    pub withheld: Vec<Withheld>,
+}
+
+impl<S: Store> Vault<S> {
+    /// Reads a subject's data for a purpose.
+    pub fn read(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        purpose: &str,
+        ctx: &RequestCtx,
+    ) -> Result<ReadOutcome, VaultError> {
+        let policy = self.policy(&actor.tenant)?;
+        if let Err(e) = self.authorise(actor, &policy, purpose) {
+            return Err(self.deny(actor, ctx, "read", Some(purpose), Some(subject), e));
+        }
+        let Some(decision) = policy.table.decide(&actor.role, purpose) else {
+            return Err(VaultError::Internal("authorised decision vanished".into()));
+        };
+        let Some(row) = self.store.subject(&actor.tenant, subject)? else {
+            return Err(self.deny(actor, ctx, "read", Some(purpose), Some(subject), VaultError::SubjectNotFound));
+        };
+        if row.state == SubjectState::Erased {
+            return Err(self.deny(actor, ctx, "read", Some(purpose), Some(subject), VaultError::SubjectErased));
+        }
+
+        // A gate closes the whole purpose for this person.
+        let gate = if row.state == SubjectState::Restricted && !decision.during_restriction {
+            Some(WithheldReason::Restricted)
+        } else if decision.anonymised_only {
+            Some(WithheldReason::AnonymisedOnly)
+        } else if decision.objection_stops && self.consent.objected(&actor.tenant, subject, purpose)? {
+            Some(WithheldReason::Objected)
+        } else if decision.needs_consent {
+            match self.consent.consent(&actor.tenant, subject, purpose)? {
+                ConsentState::Granted => None,
+                ConsentState::Withdrawn => Some(WithheldReason::ConsentWithdrawn),
+                ConsentState::NeverAsked => Some(WithheldReason::NoConsent),
+            }
+        } else {
+            None
+        };
+
+        let allowed: Vec<String> = if gate.is_some() {
+            Vec::new()
+        } else {
+            policy.table.category_names(decision).map(str::to_owned).collect()
+        };
+        let mut audit = self.audit(actor, ctx, "read");
+        audit.purpose = Some(purpose.to_owned());
+        audit.subject = Some(subject);
+        audit.categories = allowed.clone();
+        audit.outcome = if gate.is_some() { Outcome::Deny } else { Outcome::Allow };
+        audit.reason = match gate {
+            Some(r) => format!("{r:?}"),
+            None => format!("policy v{}", policy.number),
+        };
+        // All records come back (as ciphertext); only allowed ones are opened.
+        let (row, records) = self.store.read_subject(&actor.tenant, subject, &[], &audit)?;
+
+        let allowed: BTreeSet<&str> = allowed.iter().map(String::as_str).collect();
+        let mut values = Vec::new();
+        let mut withheld: BTreeMap<String, WithheldReason> = BTreeMap::new();
+        let needs_key = records.iter().any(|r| allowed.contains(r.category.as_str()));
+        let dek = if needs_key { Some(self.subject_key(&actor.tenant, &row)?) } else { None };
+        for r in records {
+            match (&dek, allowed.contains(r.category.as_str())) {
+                (Some(dek), true) => {
+                    let aad = Aad::new(actor.tenant.as_str(), &subject.to_string(), &r.category, &r.id.to_string())?;
+                    let plain = open(dek, &aad, &r.ciphertext)?;
+                    let value: Value = serde_json::from_slice(&plain).map_err(|_| VaultError::Integrity)?;
+                    values.push(ReadValue {
+                        record: r.id,
+                        category: r.category,
+                        value,
+                        collected_for: r.purpose,
+                        source: r.source,
+                        collected_at: r.collected_at,
+                        expires_at: r.expires_at,
+                    });
+                }
+                _ => {
+                    withheld.entry(r.category).or_insert(gate.unwrap_or(WithheldReason::NotForPurpose));
+                }
+            }
+        }
+        Ok(ReadOutcome {
+            subject,
+            purpose: purpose.to_owned(),
+            policy_version: policy.number,
+            values,
+            withheld: withheld.into_iter().map(|(category, reason)| Withheld { category, reason }).collect(),
+        })
+    }
+
+    /// Finds subjects by an exact email or phone (blind index), for a purpose that
+    /// lets the caller see that category.
+    pub fn lookup(
+        &self,
+        actor: &Actor,
+        category: &str,
+        value: &str,
+        purpose: &str,
+        ctx: &RequestCtx,
+    ) -> Result<Vec<SubjectId>, VaultError> {
+        let policy = self.policy(&actor.tenant)?;
+        if let Err(e) = self.authorise(actor, &policy, purpose) {
+            return Err(self.deny(actor, ctx, "lookup", Some(purpose), None, e));
+        }
+        let Some(cat) = policy.policy.category.get(category).filter(|c| c.lookup) else {
+            return Err(VaultError::Invalid(vec![FieldError {
+                pointer: "/category".into(),
+                code: field::NOT_LOOKUP,
+                detail: "this category is not declared with `lookup = true` in the policy".into(),
+            }]));
+        };
+        if !policy.table.allows(&actor.role, purpose, category) {
+            let e = VaultError::PurposeNotPermitted { role: actor.role.clone(), purpose: purpose.to_owned() };
+            return Err(self.deny(actor, ctx, "lookup", Some(purpose), None, e));
+        }
+        let key = self.keys.blind_index_key(actor.tenant.as_str(), category)?;
+        let hash = match cat.shape {
+            Shape::Email => blind_index_email(&key, value),
+            Shape::Phone => blind_index_phone(&key, value),
+            _ => blind_index(&key, value.trim()),
+        };
+        let found = self.store.find_subjects(&actor.tenant, category, &hash)?;
+        let mut audit = self.audit(actor, ctx, "lookup");
+        audit.purpose = Some(purpose.to_owned());
+        audit.categories = vec![category.to_owned()];
+        audit.reason = format!("{} match(es)", found.len());
+        self.store.append_audit(&actor.tenant, &audit)?;
+        Ok(found)
+    }
+}

@@ -1,0 +1,105 @@
+//! The HTTP edge of custos. Thin by design: each handler extracts its input,
+//! makes one engine call (on the blocking pool: the store is synchronous), and
+//! maps the result or error to JSON. Policy decisions live in custos-core.
+#![forbid(unsafe_code)]
+// Handlers return `Result<_, ApiError>` by axum convention; an error is built once per
+// failed request, so its size (a few strings) does not matter.
+#![allow(clippy::result_large_err)]
+
+mod body;
+mod docs;
+mod limits;
+mod metrics;
+pub mod openapi;
+mod problem;
+mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use custos_core::vault::Vault;
+use custos_store::Store;
+
+pub use limits::RateLimiter;
+pub use metrics::Metrics;
+pub use problem::ApiError;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Everything a handler can reach.
+#[derive(Debug)]
+pub struct AppState<S> {
+    pub vault: Arc<Vault<S>>,
+    pub limiter: RateLimiter,
+    pub metrics: Metrics,
+}
+
+impl<S: Store> AppState<S> {
+    pub fn new(vault: Arc<Vault<S>>, limiter: RateLimiter) -> Arc<Self> {
+        Arc::new(AppState { vault, limiter, metrics: Metrics::default() })
+    }
+}
+
+/// The request id of the current request (from `x-request-id` or generated).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The whole HTTP application.
+pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
+    routes::routes::<S>()
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), observe::<S>))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Assigns the request id and records metrics for every request.
+async fn observe<S: Store>(State(state): State<Arc<AppState<S>>>, mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = state.vault.now();
+    let mut resp = next.run(req).await;
+    let micros = (state.vault.now().as_microsecond() - started.as_microsecond()).max(0) as u64;
+    state.metrics.observe(&method, &route, resp.status().as_u16(), micros);
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,163 @@
+//! The OpenAPI 3.1 document served at `/v1/openapi.json`.
+//!
+//! Written out rather than derived: the API is small, the document is reviewed as
+//! one piece, and a test checks that every route of the router is described here
+//! (and nothing else is), so the two cannot drift.
+
+use serde_json::{Value, json};
+
+fn problem_ref() -> Value {
+    json!({ "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } })
+}
+
+fn errors(codes: &[&str]) -> Value {
+    let mut out = serde_json::Map::new();
+    for c in codes {
+        let description = match *c {
+            "400" => "Malformed request (bad JSON, bad id, missing purpose)",
+            "401" => "Missing, unknown or revoked API key",
+            "403" => "The key's role or scope does not allow this",
+            "404" => "No such subject in this tenant",
+            "410" => "The subject was erased",
+            "413" => "Body larger than 1 MiB",
+            "415" => "Body is not JSON",
+            "422" => "The request breaks the policy or the value rules; `errors` lists every problem",
+            "429" => "Rate limit reached; see Retry-After",
+            _ => "Error",
+        };
+        let mut r = problem_ref();
+        if let Some(o) = r.as_object_mut() {
+            o.insert("description".into(), json!(description));
+        }
+        out.insert((*c).to_owned(), r);
+    }
+    Value::Object(out)
+}
+
+fn ok(description: &str, schema: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+fn with(mut base: Value, extra: Value) -> Value {
+    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
+        b.extend(e);
+    }
+    base
+}
+
+fn id_param() -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" }, "description": "Subject id" })
+}
+
+fn idempotency_param() -> Value {
+    json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 128 },
+            "description": "Replays of the same key and body return the first answer (200, `Idempotent-Replayed: true`); the same key with another body is refused (422)." })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "custos",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Personal-data vault with purpose-bound access. Every read names a purpose; every decision is audited. Errors are RFC 9457 problem+json with a stable `code`."
+        },
+        "components": {
+            "securitySchemes": { "apiKey": { "type": "http", "scheme": "bearer", "bearerFormat": "ck_<id>.<secret>" } },
+            "schemas": schemas()
+        },
+        "security": [{ "apiKey": [] }],
+        "paths": {
+            "/healthz": { "get": { "summary": "Liveness and database reachability", "security": [],
+                "responses": { "200": { "description": "Up" }, "503": { "description": "Database unavailable" } } } },
+            "/metrics": { "get": { "summary": "Prometheus metrics (no personal data)", "security": [],
+                "responses": { "200": { "description": "Text exposition format" } } } },
+            "/v1/openapi.json": { "get": { "summary": "This document", "security": [], "responses": { "200": { "description": "OpenAPI 3.1" } } } },
+            "/v1/docs": { "get": { "summary": "A readable view of this document", "security": [], "responses": { "200": { "description": "HTML" } } } },
+            "/v1/docs.js": { "get": { "summary": "Script of the readable view", "security": [], "responses": { "200": { "description": "JavaScript" } } } },
+            "/v1/subjects": { "post": {
+                "summary": "Create a subject with its first records",
+                "description": "Each value is checked against the policy: its category must exist and be collected by the named purpose, its value must have the category's shape; card numbers (anywhere) and card security codes are refused. Nothing is written unless every record is acceptable.",
+                "parameters": [idempotency_param()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/WriteRequest" } } } },
+                "responses": with(json!({ "201": ok("Created", "Written"), "200": ok("Replayed idempotent request", "Written") }), errors(&["400", "401", "403", "413", "415", "422", "429"]))
+            } },
+            "/v1/subjects/{id}": { "get": {
+                "summary": "Read a subject's data for a purpose",
+                "description": "Returns only the categories the policy gives the caller's role for this purpose, given the subject's consent, objection and restriction; lists every other category held as withheld, with the reason. The read is audited before the answer leaves.",
+                "parameters": [id_param(), { "name": "purpose", "in": "query", "required": true, "schema": { "type": "string" } }],
+                "responses": with(json!({ "200": ok("The permitted values", "ReadOutcome") }), errors(&["400", "401", "403", "404", "410", "422", "429"]))
+            } },
+            "/v1/subjects/{id}/records": { "post": {
+                "summary": "Add records to a subject",
+                "parameters": [id_param(), idempotency_param()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/WriteRequest" } } } },
+                "responses": with(json!({ "201": ok("Created", "Written"), "200": ok("Replayed idempotent request", "Written") }), errors(&["400", "401", "403", "404", "410", "413", "415", "422", "429"]))
+            } },
+            "/v1/lookup": { "post": {
+                "summary": "Find subjects by exact email or phone (blind index)",
+                "description": "POST so that the value never appears in a URL or access log.",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/LookupRequest" } } } },
+                "responses": with(json!({ "200": ok("Matching subject ids", "LookupResult") }), errors(&["400", "401", "403", "422", "429"]))
+            } },
+            "/v1/policy": { "get": { "summary": "The policy version in force", "responses": with(json!({ "200": { "description": "Policy summary" } }), errors(&["401"])) } },
+            "/v1/policy/notice": { "get": { "summary": "The privacy notice rendered from the policy in force",
+                "parameters": [{ "name": "format", "in": "query", "schema": { "type": "string", "enum": ["html", "md"] } }],
+                "responses": with(json!({ "200": { "description": "HTML or Markdown" } }), errors(&["400", "401"])) } },
+            "/v1/keys": {
+                "post": { "summary": "Issue an API key (admin); the token is shown once",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewKey" } } } },
+                    "responses": with(json!({ "201": { "description": "The key and its token" } }), errors(&["400", "401", "403", "422"])) },
+                "get": { "summary": "List API keys (admin); secrets are never shown again",
+                    "responses": with(json!({ "200": { "description": "Keys" } }), errors(&["401", "403"])) }
+            },
+            "/v1/keys/{id}": { "delete": { "summary": "Revoke an API key (admin)",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": with(json!({ "204": { "description": "Revoked" } }), errors(&["401", "403", "422"])) } },
+            "/v1/audit/verify": { "get": { "summary": "Verify the tenant's audit hash chain (admin)",
+                "responses": with(json!({ "200": { "description": "{valid, entries, head} or {valid: false, error}" } }), errors(&["401", "403"])) } }
+        }
+    })
+}
+
+fn schemas() -> Value {
+    json!({
+        "Problem": { "type": "object", "required": ["type", "title", "status", "code"], "properties": {
+            "type": { "type": "string", "description": "urn:custos:problem:<code>" },
+            "title": { "type": "string" }, "status": { "type": "integer" }, "detail": { "type": "string" },
+            "code": { "type": "string", "description": "Stable error code, e.g. VAULT-0001" },
+            "request_id": { "type": "string" },
+            "errors": { "type": "array", "items": { "type": "object", "properties": {
+                "pointer": { "type": "string", "description": "JSON pointer into the request body" },
+                "code": { "type": "string" }, "detail": { "type": "string" } } } } } },
+        "WriteRequest": { "type": "object", "required": ["records"], "additionalProperties": false, "properties": {
+            "jurisdiction": { "type": "string", "description": "Only when creating a subject" },
+            "records": { "type": "array", "minItems": 1, "maxItems": 1000, "items": { "$ref": "#/components/schemas/NewRecord" } } } },
+        "NewRecord": { "type": "object", "required": ["category", "value", "purpose"], "additionalProperties": false, "properties": {
+            "category": { "type": "string", "example": "user.contact.email" },
+            "value": { "description": "A string for text-like shapes; a number, boolean or any JSON per the category's shape" },
+            "purpose": { "type": "string", "example": "account" },
+            "source": { "type": "string", "enum": ["data_subject", "device", "cookies", "customer", "third_party", "public_sources", "offline", "partner"] } } },
+        "Written": { "type": "object", "properties": {
+            "subject": { "type": "string", "format": "uuid" },
+            "records": { "type": "array", "items": { "type": "string", "format": "uuid" } },
+            "audit_seq": { "type": "integer" } } },
+        "ReadOutcome": { "type": "object", "properties": {
+            "subject": { "type": "string", "format": "uuid" }, "purpose": { "type": "string" }, "policy_version": { "type": "integer" },
+            "values": { "type": "array", "items": { "type": "object", "properties": {
+                "record": { "type": "string" }, "category": { "type": "string" }, "value": {},
+                "collected_for": { "type": "string" }, "source": { "type": "string" },
+                "collected_at": { "type": "string", "format": "date-time" }, "expires_at": { "type": ["string", "null"], "format": "date-time" } } } },
+            "withheld": { "type": "array", "items": { "type": "object", "properties": {
+                "category": { "type": "string" },
+                "reason": { "type": "string", "enum": ["not_for_purpose", "no_consent", "consent_withdrawn", "objected", "restricted", "anonymised_only"] } } } } } },
+        "LookupRequest": { "type": "object", "required": ["category", "value", "purpose"], "additionalProperties": false, "properties": {
+            "category": { "type": "string" }, "value": { "type": "string" }, "purpose": { "type": "string" } } },
+        "LookupResult": { "type": "object", "properties": { "subjects": { "type": "array", "items": { "type": "string", "format": "uuid" } } } },
+        "NewKey": { "type": "object", "required": ["role"], "additionalProperties": false, "properties": {
+            "label": { "type": "string" }, "role": { "type": "string", "description": "A recipient id from the policy" },
+            "purposes": { "type": "array", "items": { "type": "string" }, "description": "Limit the key to these purposes" },
+            "admin": { "type": "boolean" } } }
+    })
+}

@@ -1,0 +1,180 @@
+//! Write and read of one subject, each with its audit entry, on a database
+//! already holding 10,000 subjects of 10 records each; `synchronous=NORMAL`
+//! (the default) against `FULL` (`SqliteOptions::durable_commits`).
+//!
+//! `cargo bench -p custos-store-sqlite -- --warm-up-time 1 --measurement-time 3`
+// Benchmark code: a failure should stop it loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use custos_store::{
+    AuditDraft, BlindIndexEntry, Outcome, Record, RecordId, Store, Subject, SubjectId,
+    SubjectState, SubjectWrite, Tenant, TenantId, Timestamp, Uuid,
+};
+use custos_store_sqlite::{SqliteOptions, SqliteStore};
+
+const SUBJECTS: usize = 10_000;
+const RECORDS: usize = 10;
+const CATEGORIES: [&str; RECORDS] = [
+    "user.name",
+    "user.contact.email",
+    "user.contact.phone",
+    "user.contact.address",
+    "user.birth_date",
+    "user.account.id",
+    "user.payment.iban",
+    "user.device.id",
+    "user.location.city",
+    "user.preferences",
+];
+
+fn at() -> Timestamp {
+    Timestamp::from_second(1_750_000_000).unwrap()
+}
+
+struct Input {
+    subject: Subject,
+    records: Vec<Record>,
+    index: Vec<BlindIndexEntry>,
+    audit: AuditDraft,
+}
+
+fn input(n: u64) -> Input {
+    let id = SubjectId(Uuid::new_v4());
+    let records = CATEGORIES
+        .iter()
+        .map(|category| Record {
+            id: RecordId(Uuid::new_v4()),
+            subject: id,
+            category: (*category).to_owned(),
+            // About what AES-256-GCM makes of a short value: nonce + value + tag.
+            ciphertext: vec![0xa5; 12 + 40 + 16],
+            purpose: "support".to_owned(),
+            source: "data_subject".to_owned(),
+            collected_at: at(),
+            expires_at: Some(at()),
+        })
+        .collect();
+    let mut hash = [0u8; 32];
+    hash[..8].copy_from_slice(&n.to_be_bytes());
+    Input {
+        subject: Subject {
+            id,
+            wrapped_dek: vec![0x5a; 60],
+            kek_version: 1,
+            jurisdiction: Some("BE".to_owned()),
+            state: SubjectState::Active,
+            created_at: at(),
+            updated_at: at(),
+        },
+        records,
+        index: vec![BlindIndexEntry {
+            category: "user.contact.email".to_owned(),
+            hash,
+        }],
+        audit: audit("write", Some(id)),
+    }
+}
+
+fn audit(action: &str, subject: Option<SubjectId>) -> AuditDraft {
+    AuditDraft {
+        at: at(),
+        actor: "key:ck_bench".to_owned(),
+        key_id: Some("ck_bench".to_owned()),
+        action: action.to_owned(),
+        purpose: Some("support".to_owned()),
+        subject,
+        categories: CATEGORIES.iter().map(|c| (*c).to_owned()).collect(),
+        outcome: Outcome::Allow,
+        reason: "policy allows".to_owned(),
+        request_id: None,
+    }
+}
+
+fn write(store: &SqliteStore, tenant: &TenantId, i: &Input) {
+    store
+        .create_subject(&SubjectWrite {
+            tenant,
+            subject: &i.subject,
+            records: &i.records,
+            index: &i.index,
+            audit: &i.audit,
+            idempotency: None,
+        })
+        .unwrap();
+}
+
+/// Fills a database at `path` (with the fast setting), returning the subject ids.
+fn prefill(path: &Path, tenant: &TenantId) -> Vec<SubjectId> {
+    let store = SqliteStore::open(path, SqliteOptions::default()).unwrap();
+    store
+        .create_tenant(&Tenant {
+            id: tenant.clone(),
+            name: "bench".to_owned(),
+            created_at: at(),
+        })
+        .unwrap();
+    (0..SUBJECTS as u64)
+        .map(|n| {
+            let i = input(n);
+            write(&store, tenant, &i);
+            i.subject.id
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let tenant = TenantId::new("bench").unwrap();
+    let modes = [("normal", false), ("full", true)];
+    let stores: Vec<_> = modes
+        .iter()
+        .map(|&(name, durable)| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("custos.db");
+            let ids = prefill(&path, &tenant);
+            let options = SqliteOptions {
+                durable_commits: durable,
+                ..SqliteOptions::default()
+            };
+            let store = SqliteStore::open(&path, options).unwrap();
+            (name, store, ids, dir)
+        })
+        .collect();
+
+    let mut group = c.benchmark_group("create_subject_10_records");
+    for (name, store, _, _) in &stores {
+        let mut n = SUBJECTS as u64;
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter_batched(
+                || {
+                    n += 1;
+                    input(n)
+                },
+                |i| write(store, &tenant, &i),
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("read_subject_with_audit");
+    for (name, store, ids, _) in &stores {
+        let mut next = 0usize;
+        let draft = audit("read", None);
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| {
+                next = (next + 7919) % ids.len();
+                let id = ids[next];
+                let read = store.read_subject(&tenant, id, &[], &draft).unwrap();
+                black_box(read);
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
