@@ -4,8 +4,12 @@
 //! Exit codes: 0 success; 1 an internal failure; 2 bad input (an invalid policy,
 //! an unreadable file, a bad argument) — the message says which and where.
 
+mod audit_cmd;
+mod datadir;
+mod keys_cmd;
 mod output;
 mod policy_cmd;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -27,6 +31,14 @@ enum Command {
     /// Check, render, compare and explain policy files.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+    /// Run the HTTP service (creates ./custos-data on first run).
+    Serve(serve::ServeArgs),
+    /// Manage API keys and key-encryption keys.
+    #[command(subcommand)]
+    Keys(keys_cmd::KeysCommand),
+    /// Verify the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCommand),
 }
 
 /// A failure caused by the input, reported with exit code 2.
@@ -56,6 +68,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Policy(cmd) => policy_cmd::run(cmd),
+        Command::Serve(args) => serve::run(args),
+        Command::Keys(cmd) => keys_cmd::run(cmd),
+        Command::Audit(cmd) => audit_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

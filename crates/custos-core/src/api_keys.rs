@@ -32,10 +32,12 @@ pub enum AuthError {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// What a new key may do.
@@ -58,7 +60,10 @@ pub fn issue<S: Store>(
 ) -> Result<IssuedKey, VaultError> {
     let id_bytes = SecretKey::generate()?;
     let secret_bytes = SecretKey::generate()?;
-    let id = format!("ck_{}", hex(id_bytes.expose_secret().get(..8).unwrap_or_default()));
+    let id = format!(
+        "ck_{}",
+        hex(id_bytes.expose_secret().get(..8).unwrap_or_default())
+    );
     let secret = Zeroizing::new(hex(secret_bytes.expose_secret()));
     let key = ApiKey {
         id: id.clone(),
@@ -80,7 +85,11 @@ pub fn issue<S: Store>(
         subject: None,
         categories: Vec::new(),
         outcome: Outcome::Allow,
-        reason: format!("role {}{}", spec.role, if spec.admin { ", admin" } else { "" }),
+        reason: format!(
+            "role {}{}",
+            spec.role,
+            if spec.admin { ", admin" } else { "" }
+        ),
         request_id: None,
     };
     store.insert_api_key(&key, &audit)?;
@@ -94,7 +103,11 @@ pub fn authenticate<S: Store>(store: &S, keys: &KeyRing, token: &str) -> Result<
     let well_formed = id.len() == 19
         && id.starts_with("ck_")
         && secret.len() == 64
-        && id.bytes().skip(3).chain(secret.bytes()).all(|b| b.is_ascii_hexdigit());
+        && id
+            .bytes()
+            .skip(3)
+            .chain(secret.bytes())
+            .all(|b| b.is_ascii_hexdigit());
     if !well_formed {
         return Err(AuthError::Malformed);
     }
@@ -141,11 +154,13 @@ pub fn revoke<S: Store>(
     };
     match store.revoke_api_key(tenant, id, now, &audit) {
         Ok(_) => Ok(()),
-        Err(custos_store::StoreError::NotFound(_)) => Err(VaultError::Invalid(vec![crate::FieldError {
-            pointer: "/id".into(),
-            code: "VAULT-0114",
-            detail: "no such key in this tenant".into(),
-        }])),
+        Err(custos_store::StoreError::NotFound(_)) => {
+            Err(VaultError::Invalid(vec![crate::FieldError {
+                pointer: "/id".into(),
+                code: "VAULT-0114",
+                detail: "no such key in this tenant".into(),
+            }]))
+        }
         Err(e) => Err(e.into()),
     }
 }

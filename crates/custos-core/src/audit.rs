@@ -37,5 +37,8 @@ pub fn verify_chain<S: Store>(store: &S, tenant: &TenantId) -> Result<ChainRepor
             break;
         }
     }
-    Ok(ChainReport { entries: v.verified(), head: v.head() })
+    Ok(ChainReport {
+        entries: v.verified(),
+        head: v.head(),
+    })
 }

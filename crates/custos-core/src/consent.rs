@@ -16,10 +16,18 @@ pub enum ConsentState {
 }
 
 pub trait ConsentView: Send + Sync + std::fmt::Debug {
-    fn consent(&self, tenant: &TenantId, subject: SubjectId, purpose: &str)
-    -> Result<ConsentState, VaultError>;
-    fn objected(&self, tenant: &TenantId, subject: SubjectId, purpose: &str)
-    -> Result<bool, VaultError>;
+    fn consent(
+        &self,
+        tenant: &TenantId,
+        subject: SubjectId,
+        purpose: &str,
+    ) -> Result<ConsentState, VaultError>;
+    fn objected(
+        &self,
+        tenant: &TenantId,
+        subject: SubjectId,
+        purpose: &str,
+    ) -> Result<bool, VaultError>;
 }
 
 /// No ledger yet: no consent was given, nobody objected.

@@ -30,7 +30,11 @@ pub fn rewrap_tenant<S: Store>(
             let old_kek = keys.kek(tenant.as_str(), old.kek_version)?;
             let aad = Aad::subject(tenant.as_str(), &old.subject.to_string())?;
             let wrapped = rewrap(&old_kek, &new_kek, &old.wrapped_dek, &aad)?;
-            let new = WrappedKey { subject: old.subject, wrapped_dek: wrapped, kek_version: current };
+            let new = WrappedKey {
+                subject: old.subject,
+                wrapped_dek: wrapped,
+                kek_version: current,
+            };
             if store.rewrap(tenant, &old, &new)? {
                 moved += 1;
                 progressed = true;

@@ -29,9 +29,18 @@ pub enum PublishError {
 }
 
 /// Creates a tenant if it does not exist yet.
-pub fn ensure_tenant<S: Store>(store: &S, id: &TenantId, name: &str, now: Timestamp) -> Result<(), custos_store::StoreError> {
+pub fn ensure_tenant<S: Store>(
+    store: &S,
+    id: &TenantId,
+    name: &str,
+    now: Timestamp,
+) -> Result<(), custos_store::StoreError> {
     if store.tenant(id)?.is_none() {
-        store.create_tenant(&Tenant { id: id.clone(), name: name.to_owned(), created_at: now })?;
+        store.create_tenant(&Tenant {
+            id: id.clone(),
+            name: name.to_owned(),
+            created_at: now,
+        })?;
     }
     Ok(())
 }
@@ -84,18 +93,32 @@ impl PolicyCache {
         tenant: &TenantId,
         now: Timestamp,
     ) -> Result<Arc<ActivePolicy>, VaultError> {
-        let fresh = |e: &Entry| now.as_microsecond() - e.loaded_at.as_microsecond() < REFRESH_MICROS
-            && now >= e.loaded_at;
+        let fresh = |e: &Entry| {
+            now.as_microsecond() - e.loaded_at.as_microsecond() < REFRESH_MICROS
+                && now >= e.loaded_at
+        };
         {
-            let map = self.tenants.read().map_err(|_| VaultError::Internal("policy cache poisoned".into()))?;
+            let map = self
+                .tenants
+                .read()
+                .map_err(|_| VaultError::Internal("policy cache poisoned".into()))?;
             if let Some(entry) = map.get(tenant).filter(|e| fresh(e)) {
                 return pick(&entry.versions, now);
             }
         }
         let versions = self.load(store, tenant)?;
         let picked = pick(&versions, now);
-        let mut map = self.tenants.write().map_err(|_| VaultError::Internal("policy cache poisoned".into()))?;
-        map.insert(tenant.clone(), Entry { loaded_at: now, versions });
+        let mut map = self
+            .tenants
+            .write()
+            .map_err(|_| VaultError::Internal("policy cache poisoned".into()))?;
+        map.insert(
+            tenant.clone(),
+            Entry {
+                loaded_at: now,
+                versions,
+            },
+        );
         picked
     }
 
@@ -106,13 +129,22 @@ impl PolicyCache {
         }
     }
 
-    fn load<S: Store>(&self, store: &S, tenant: &TenantId) -> Result<Vec<Arc<ActivePolicy>>, VaultError> {
+    fn load<S: Store>(
+        &self,
+        store: &S,
+        tenant: &TenantId,
+    ) -> Result<Vec<Arc<ActivePolicy>>, VaultError> {
         let existing: HashMap<u32, Arc<ActivePolicy>> = self
             .tenants
             .read()
             .map(|m| {
                 m.get(tenant)
-                    .map(|e| e.versions.iter().map(|v| (v.number, Arc::clone(v))).collect())
+                    .map(|e| {
+                        e.versions
+                            .iter()
+                            .map(|v| (v.number, Arc::clone(v)))
+                            .collect()
+                    })
                     .unwrap_or_default()
             })
             .unwrap_or_default();
@@ -124,7 +156,9 @@ impl PolicyCache {
             }
             // Stored versions were validated when published; a failure here means the
             // row was altered, and that version is skipped rather than trusted.
-            let Ok(loaded) = custos_policy::load(&v.text, "stored policy") else { continue };
+            let Ok(loaded) = custos_policy::load(&v.text, "stored policy") else {
+                continue;
+            };
             let table = compile(&loaded.policy);
             out.push(Arc::new(ActivePolicy {
                 number: v.number,

@@ -43,7 +43,9 @@ pub fn find_card_numbers(text: &str) -> Vec<Range<usize>> {
         let mut matched = None;
         if run_ends_cleanly || digits.len() > 19 {
             for len in (13..=19.min(digits.len())).rev() {
-                let Some(candidate) = digits.get(..len) else { continue };
+                let Some(candidate) = digits.get(..len) else {
+                    continue;
+                };
                 // A shorter prefix of a longer digit run is only a card if the run
                 // continues with a separator, not with more digits.
                 let end = ends.get(len - 1).copied().unwrap_or(j);
@@ -93,7 +95,10 @@ fn luhn(digits: &[u8]) -> bool {
 }
 
 fn prefix(digits: &[u8], n: usize) -> u32 {
-    digits.iter().take(n).fold(0, |acc, &d| acc * 10 + u32::from(d))
+    digits
+        .iter()
+        .take(n)
+        .fold(0, |acc, &d| acc * 10 + u32::from(d))
 }
 
 /// Issuer identification ranges of the major networks and their lengths.
@@ -112,13 +117,19 @@ fn issuer_accepts(d: &[u8]) -> bool {
         // American Express
         _ if p2 == 34 || p2 == 37 => len == 15,
         // Discover
-        _ if p4 == 6011 || p2 == 65 || (644..=649).contains(&p3) || (622126..=622925).contains(&p6) => {
+        _ if p4 == 6011
+            || p2 == 65
+            || (644..=649).contains(&p3)
+            || (622126..=622925).contains(&p6) =>
+        {
             (16..=19).contains(&len)
         }
         // JCB
         _ if (3528..=3589).contains(&p4) => (16..=19).contains(&len),
         // Diners Club
-        _ if (300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39 => (14..=19).contains(&len),
+        _ if (300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39 => {
+            (14..=19).contains(&len)
+        }
         // UnionPay
         _ if p2 == 62 => (16..=19).contains(&len),
         // Maestro
@@ -130,11 +141,26 @@ fn issuer_accepts(d: &[u8]) -> bool {
 /// Field names that carry a card security code (CVV/CVC/CID): refused whatever
 /// their value, because a security code must never be stored (PCI DSS 3.2.2, P0-2).
 pub fn is_cvv_field_name(name: &str) -> bool {
-    let n: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+    let n: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
     matches!(
         n.as_str(),
-        "cvv" | "cvv2" | "cvc" | "cvc2" | "cid" | "csc" | "cav2" | "securitycode" | "cardsecuritycode"
-            | "cardverificationvalue" | "cardverificationcode" | "cardcvv" | "cardcvc"
+        "cvv"
+            | "cvv2"
+            | "cvc"
+            | "cvc2"
+            | "cid"
+            | "csc"
+            | "cav2"
+            | "securitycode"
+            | "cardsecuritycode"
+            | "cardverificationvalue"
+            | "cardverificationcode"
+            | "cardcvv"
+            | "cardcvc"
     )
 }
 
@@ -154,18 +180,21 @@ mod tests {
             "3530111333300000",
         ] {
             assert!(contains_card_number(pan), "{pan}");
-            assert!(contains_card_number(&format!("my card is {pan}, thanks")), "{pan} in text");
+            assert!(
+                contains_card_number(&format!("my card is {pan}, thanks")),
+                "{pan} in text"
+            );
         }
     }
 
     #[test]
     fn ignores_non_cards() {
         for text in [
-            "4111111111111112",        // Luhn fails
-            "1234567890123452",        // Luhn ok, no issuer
-            "+33612345678",            // phone
+            "4111111111111112",           // Luhn fails
+            "1234567890123452",           // Luhn ok, no issuer
+            "+33612345678",               // phone
             "order 41111111111111111111", // too long a run
-            "ref4111111111111111",     // glued to letters
+            "ref4111111111111111",        // glued to letters
             "2024-01-15",
             "",
         ] {

@@ -27,21 +27,41 @@ impl<S: Store, T: DeserializeOwned> FromRequest<Arc<AppState<S>>> for JsonBody<T
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &Arc<AppState<S>>) -> Result<Self, Self::Rejection> {
-        let rid = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        let rid = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
         let json_ct = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_none_or(|ct| ct.starts_with("application/json") || ct.ends_with("+json"));
         if !json_ct {
-            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "HTTP-0415", "Unsupported media type", "send application/json").with_request_id(&rid));
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "HTTP-0415",
+                "Unsupported media type",
+                "send application/json",
+            )
+            .with_request_id(&rid));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             let status = e.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(status, "HTTP-0413", "Body too large", format!("at most {} bytes", crate::MAX_BODY_BYTES))
+                ApiError::new(
+                    status,
+                    "HTTP-0413",
+                    "Body too large",
+                    format!("at most {} bytes", crate::MAX_BODY_BYTES),
+                )
             } else {
-                ApiError::new(status, "HTTP-0400", "Unreadable body", "the request body could not be read")
+                ApiError::new(
+                    status,
+                    "HTTP-0400",
+                    "Unreadable body",
+                    "the request body could not be read",
+                )
             }
             .with_request_id(&rid)
         })?;
@@ -55,7 +75,11 @@ impl<S: Store, T: DeserializeOwned> FromRequest<Arc<AppState<S>>> for JsonBody<T
             } else {
                 "the body does not have the expected shape".to_owned()
             };
-            ApiError::bad_request("HTTP-0400", format!("{what} (line {}, column {})", e.line(), e.column())).with_request_id(&rid)
+            ApiError::bad_request(
+                "HTTP-0400",
+                format!("{what} (line {}, column {})", e.line(), e.column()),
+            )
+            .with_request_id(&rid)
         })?;
         use sha2::Digest;
         let hash: [u8; 32] = sha2::Sha256::digest(&bytes).into();
@@ -73,8 +97,15 @@ pub struct Authed {
 impl<S: Store> FromRequestParts<Arc<AppState<S>>> for Authed {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState<S>>) -> Result<Self, Self::Rejection> {
-        let rid = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState<S>>,
+    ) -> Result<Self, Self::Rejection> {
+        let rid = parts
+            .extensions
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -88,14 +119,30 @@ impl<S: Store> FromRequestParts<Arc<AppState<S>>> for Authed {
             api_keys::authenticate(st.vault.store().as_ref(), st.vault.keys(), &token)
         })
         .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "VAULT-0011", "Internal error", "task failed"))?
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "VAULT-0011",
+                "Internal error",
+                "task failed",
+            )
+        })?
         .map_err(|e| ApiError::from(e).with_request_id(&rid))?;
         if let Err(wait) = state.limiter.check(&actor.key_id, state.vault.now()) {
             state.metrics.rate_limited();
-            let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "HTTP-0429", "Too many requests", "rate limit of this API key reached").with_request_id(&rid);
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "HTTP-0429",
+                "Too many requests",
+                "rate limit of this API key reached",
+            )
+            .with_request_id(&rid);
             e.retry_after = Some(wait);
             return Err(e);
         }
-        Ok(Authed { actor, request_id: rid })
+        Ok(Authed {
+            actor,
+            request_id: rid,
+        })
     }
 }

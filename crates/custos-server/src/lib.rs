@@ -41,7 +41,11 @@ pub struct AppState<S> {
 
 impl<S: Store> AppState<S> {
     pub fn new(vault: Arc<Vault<S>>, limiter: RateLimiter) -> Arc<Self> {
-        Arc::new(AppState { vault, limiter, metrics: Metrics::default() })
+        Arc::new(AppState {
+            vault,
+            limiter,
+            metrics: Metrics::default(),
+        })
     }
 }
 
@@ -52,18 +56,30 @@ pub struct RequestId(pub String);
 /// The whole HTTP application.
 pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
     routes::routes::<S>()
-        .layer(middleware::from_fn_with_state(Arc::clone(&state), observe::<S>))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            observe::<S>,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
 /// Assigns the request id and records metrics for every request.
-async fn observe<S: Store>(State(state): State<Arc<AppState<S>>>, mut req: Request, next: Next) -> Response {
+async fn observe<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let id = req
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().as_str().to_owned();
@@ -74,7 +90,9 @@ async fn observe<S: Store>(State(state): State<Arc<AppState<S>>>, mut req: Reque
     let started = state.vault.now();
     let mut resp = next.run(req).await;
     let micros = (state.vault.now().as_microsecond() - started.as_microsecond()).max(0) as u64;
-    state.metrics.observe(&method, &route, resp.status().as_u16(), micros);
+    state
+        .metrics
+        .observe(&method, &route, resp.status().as_u16(), micros);
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
@@ -83,7 +101,9 @@ async fn observe<S: Store>(State(state): State<Arc<AppState<S>>>, mut req: Reque
 
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
 }
 
 async fn shutdown() {

@@ -16,18 +16,26 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(per_second: u32, burst: u32) -> Self {
-        RateLimiter { per_second: f64::from(per_second), burst: f64::from(burst.max(1)), buckets: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            per_second: f64::from(per_second),
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Takes one token for `key`; on refusal returns the seconds until one is available.
     pub fn check(&self, key: &str, now: Timestamp) -> Result<(), u64> {
         let now_us = now.as_microsecond();
-        let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
         if buckets.len() > 100_000 {
             // Bound memory: full buckets carry no state worth keeping.
             buckets.retain(|_, (tokens, _)| *tokens < self.burst);
         }
-        let (tokens, last) = buckets.entry(key.to_owned()).or_insert((self.burst, now_us));
+        let (tokens, last) = buckets
+            .entry(key.to_owned())
+            .or_insert((self.burst, now_us));
         let elapsed = (now_us - *last).max(0) as f64 / 1e6;
         *tokens = (*tokens + elapsed * self.per_second).min(self.burst);
         *last = now_us;
@@ -54,7 +62,9 @@ mod tests {
         }
         assert_eq!(rl.check("k", t0), Err(1));
         assert!(rl.check("other", t0).is_ok(), "buckets are per key");
-        let later = t0.checked_add(jiff::SignedDuration::from_millis(100)).unwrap();
+        let later = t0
+            .checked_add(jiff::SignedDuration::from_millis(100))
+            .unwrap();
         assert!(rl.check("k", later).is_ok());
     }
 }

@@ -21,7 +21,9 @@ fn errors(codes: &[&str]) -> Value {
             "410" => "The subject was erased",
             "413" => "Body larger than 1 MiB",
             "415" => "Body is not JSON",
-            "422" => "The request breaks the policy or the value rules; `errors` lists every problem",
+            "422" => {
+                "The request breaks the policy or the value rules; `errors` lists every problem"
+            }
             "429" => "Rate limit reached; see Retry-After",
             _ => "Error",
         };

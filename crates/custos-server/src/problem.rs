@@ -25,8 +25,21 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        ApiError { status, code, title, detail: detail.into(), errors: Vec::new(), request_id: None, retry_after: None }
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            request_id: None,
+            retry_after: None,
+        }
     }
 
     pub fn with_request_id(mut self, id: &str) -> Self {
@@ -39,11 +52,21 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "HTTP-0404", "Not found", "no such resource")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "HTTP-0404",
+            "Not found",
+            "no such resource",
+        )
     }
 
     pub fn forbidden_admin() -> Self {
-        ApiError::new(StatusCode::FORBIDDEN, "AUTH-0003", "Forbidden", "this action needs an admin API key")
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "AUTH-0003",
+            "Forbidden",
+            "this action needs an admin API key",
+        )
     }
 }
 
@@ -51,15 +74,28 @@ impl From<VaultError> for ApiError {
     fn from(e: VaultError) -> Self {
         let code = e.code();
         let (status, title) = match &e {
-            VaultError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "The request breaks the policy or the value rules"),
+            VaultError::Invalid(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The request breaks the policy or the value rules",
+            ),
             VaultError::UnknownPurpose(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Unknown purpose"),
-            VaultError::PurposeNotPermitted { .. } => (StatusCode::FORBIDDEN, "Purpose not permitted for this role"),
-            VaultError::KeyScope(_) => (StatusCode::FORBIDDEN, "Purpose outside this API key's scope"),
+            VaultError::PurposeNotPermitted { .. } => {
+                (StatusCode::FORBIDDEN, "Purpose not permitted for this role")
+            }
+            VaultError::KeyScope(_) => (
+                StatusCode::FORBIDDEN,
+                "Purpose outside this API key's scope",
+            ),
             VaultError::SubjectNotFound => (StatusCode::NOT_FOUND, "Subject not found"),
             VaultError::SubjectErased => (StatusCode::GONE, "Subject erased"),
-            VaultError::IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "Idempotency key reused"),
+            VaultError::IdempotencyMismatch => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "Idempotency key reused")
+            }
             VaultError::NoPolicy => (StatusCode::SERVICE_UNAVAILABLE, "No policy in force"),
-            VaultError::Integrity => (StatusCode::INTERNAL_SERVER_ERROR, "Stored data failed its integrity check"),
+            VaultError::Integrity => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Stored data failed its integrity check",
+            ),
             VaultError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "Storage busy"),
             VaultError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
         };
@@ -87,10 +123,25 @@ impl From<VaultError> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
-            AuthError::Malformed => ApiError::new(StatusCode::UNAUTHORIZED, "AUTH-0001", "Unauthorized", "send `Authorization: Bearer ck_…` with a valid API key"),
-            AuthError::Rejected => ApiError::new(StatusCode::UNAUTHORIZED, "AUTH-0002", "Unauthorized", "unknown, revoked or wrong API key"),
+            AuthError::Malformed => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "AUTH-0001",
+                "Unauthorized",
+                "send `Authorization: Bearer ck_…` with a valid API key",
+            ),
+            AuthError::Rejected => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "AUTH-0002",
+                "Unauthorized",
+                "unknown, revoked or wrong API key",
+            ),
             AuthError::Unavailable => {
-                let mut a = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "VAULT-0010", "Storage busy", "retry");
+                let mut a = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "VAULT-0010",
+                    "Storage busy",
+                    "retry",
+                );
                 a.retry_after = Some(1);
                 a
             }
@@ -116,9 +167,13 @@ impl IntoResponse for ApiError {
             }
         }
         let mut resp = (self.status, body.to_string()).into_response();
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if let Some(secs) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())

@@ -21,7 +21,6 @@ pub mod conformance;
 mod error;
 mod types;
 
-
 pub use error::StoreError;
 pub use types::*;
 
@@ -109,7 +108,11 @@ pub trait Store: Send + Sync + 'static {
     // --- idempotency ----------------------------------------------------------------
 
     /// The response stored for an idempotency key, if the key was used.
-    fn idempotent_response(&self, tenant: &TenantId, key: &str) -> Result<Option<IdempotentResponse>>;
+    fn idempotent_response(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<Option<IdempotentResponse>>;
 
     // --- housekeeping ----------------------------------------------------------------
 

@@ -13,7 +13,9 @@ impl TenantId {
     pub fn new(id: &str) -> Option<Self> {
         let ok = !id.is_empty()
             && id.len() <= 64
-            && id.chars().all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-' | '_'));
+            && id
+                .chars()
+                .all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-' | '_'));
         ok.then(|| TenantId(id.to_owned()))
     }
 
@@ -29,7 +31,9 @@ impl fmt::Display for TenantId {
 }
 
 /// An opaque subject id (UUID v7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct SubjectId(pub Uuid);
 
@@ -40,7 +44,9 @@ impl fmt::Display for SubjectId {
 }
 
 /// An opaque record id (UUID v7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct RecordId(pub Uuid);
 
@@ -299,7 +305,11 @@ pub struct Counts {
 
 impl AuditEntry {
     /// The fields the hash chain covers (see `custos_audit::canonical`).
-    pub fn hash_fields<'a>(&'a self, tenant: &'a TenantId, subject: &'a str) -> custos_audit::EntryFields<'a> {
+    pub fn hash_fields<'a>(
+        &'a self,
+        tenant: &'a TenantId,
+        subject: &'a str,
+    ) -> custos_audit::EntryFields<'a> {
         draft_fields(tenant, self.seq, &self.draft, subject)
     }
 }

@@ -63,7 +63,13 @@ impl<S: Store> Vault<S> {
         clock: Arc<dyn Clock>,
         consent: Arc<dyn ConsentView>,
     ) -> Self {
-        Vault { store, keys, clock, consent, policies: PolicyCache::default() }
+        Vault {
+            store,
+            keys,
+            clock,
+            consent,
+            policies: PolicyCache::default(),
+        }
     }
 
     pub fn store(&self) -> &Arc<S> {
@@ -84,7 +90,8 @@ impl<S: Store> Vault<S> {
 
     /// The policy in force for a tenant now.
     pub fn policy(&self, tenant: &TenantId) -> Result<Arc<ActivePolicy>, VaultError> {
-        self.policies.in_force(self.store.as_ref(), tenant, self.clock.now())
+        self.policies
+            .in_force(self.store.as_ref(), tenant, self.clock.now())
     }
 
     /// Call after publishing a policy version.
@@ -130,7 +137,12 @@ impl<S: Store> Vault<S> {
     }
 
     /// Checks that the actor may use `purpose`: the key's scope and the policy's recipients.
-    fn authorise(&self, actor: &Actor, policy: &ActivePolicy, purpose: &str) -> Result<(), VaultError> {
+    fn authorise(
+        &self,
+        actor: &Actor,
+        policy: &ActivePolicy,
+        purpose: &str,
+    ) -> Result<(), VaultError> {
         if !policy.policy.purpose.contains_key(purpose) {
             return Err(VaultError::UnknownPurpose(purpose.to_owned()));
         }

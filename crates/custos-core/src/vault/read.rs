@@ -77,10 +77,24 @@ impl<S: Store> Vault<S> {
             return Err(VaultError::Internal("authorised decision vanished".into()));
         };
         let Some(row) = self.store.subject(&actor.tenant, subject)? else {
-            return Err(self.deny(actor, ctx, "read", Some(purpose), Some(subject), VaultError::SubjectNotFound));
+            return Err(self.deny(
+                actor,
+                ctx,
+                "read",
+                Some(purpose),
+                Some(subject),
+                VaultError::SubjectNotFound,
+            ));
         };
         if row.state == SubjectState::Erased {
-            return Err(self.deny(actor, ctx, "read", Some(purpose), Some(subject), VaultError::SubjectErased));
+            return Err(self.deny(
+                actor,
+                ctx,
+                "read",
+                Some(purpose),
+                Some(subject),
+                VaultError::SubjectErased,
+            ));
         }
 
         // A gate closes the whole purpose for this person.
@@ -88,7 +102,9 @@ impl<S: Store> Vault<S> {
             Some(WithheldReason::Restricted)
         } else if decision.anonymised_only {
             Some(WithheldReason::AnonymisedOnly)
-        } else if decision.objection_stops && self.consent.objected(&actor.tenant, subject, purpose)? {
+        } else if decision.objection_stops
+            && self.consent.objected(&actor.tenant, subject, purpose)?
+        {
             Some(WithheldReason::Objected)
         } else if decision.needs_consent {
             match self.consent.consent(&actor.tenant, subject, purpose)? {
@@ -103,31 +119,53 @@ impl<S: Store> Vault<S> {
         let allowed: Vec<String> = if gate.is_some() {
             Vec::new()
         } else {
-            policy.table.category_names(decision).map(str::to_owned).collect()
+            policy
+                .table
+                .category_names(decision)
+                .map(str::to_owned)
+                .collect()
         };
         let mut audit = self.audit(actor, ctx, "read");
         audit.purpose = Some(purpose.to_owned());
         audit.subject = Some(subject);
         audit.categories = allowed.clone();
-        audit.outcome = if gate.is_some() { Outcome::Deny } else { Outcome::Allow };
+        audit.outcome = if gate.is_some() {
+            Outcome::Deny
+        } else {
+            Outcome::Allow
+        };
         audit.reason = match gate {
             Some(r) => format!("{r:?}"),
             None => format!("policy v{}", policy.number),
         };
         // All records come back (as ciphertext); only allowed ones are opened.
-        let (row, records) = self.store.read_subject(&actor.tenant, subject, &[], &audit)?;
+        let (row, records) = self
+            .store
+            .read_subject(&actor.tenant, subject, &[], &audit)?;
 
         let allowed: BTreeSet<&str> = allowed.iter().map(String::as_str).collect();
         let mut values = Vec::new();
         let mut withheld: BTreeMap<String, WithheldReason> = BTreeMap::new();
-        let needs_key = records.iter().any(|r| allowed.contains(r.category.as_str()));
-        let dek = if needs_key { Some(self.subject_key(&actor.tenant, &row)?) } else { None };
+        let needs_key = records
+            .iter()
+            .any(|r| allowed.contains(r.category.as_str()));
+        let dek = if needs_key {
+            Some(self.subject_key(&actor.tenant, &row)?)
+        } else {
+            None
+        };
         for r in records {
             match (&dek, allowed.contains(r.category.as_str())) {
                 (Some(dek), true) => {
-                    let aad = Aad::new(actor.tenant.as_str(), &subject.to_string(), &r.category, &r.id.to_string())?;
+                    let aad = Aad::new(
+                        actor.tenant.as_str(),
+                        &subject.to_string(),
+                        &r.category,
+                        &r.id.to_string(),
+                    )?;
                     let plain = open(dek, &aad, &r.ciphertext)?;
-                    let value: Value = serde_json::from_slice(&plain).map_err(|_| VaultError::Integrity)?;
+                    let value: Value =
+                        serde_json::from_slice(&plain).map_err(|_| VaultError::Integrity)?;
                     values.push(ReadValue {
                         record: r.id,
                         category: r.category,
@@ -139,7 +177,9 @@ impl<S: Store> Vault<S> {
                     });
                 }
                 _ => {
-                    withheld.entry(r.category).or_insert(gate.unwrap_or(WithheldReason::NotForPurpose));
+                    withheld
+                        .entry(r.category)
+                        .or_insert(gate.unwrap_or(WithheldReason::NotForPurpose));
                 }
             }
         }
@@ -148,7 +188,10 @@ impl<S: Store> Vault<S> {
             purpose: purpose.to_owned(),
             policy_version: policy.number,
             values,
-            withheld: withheld.into_iter().map(|(category, reason)| Withheld { category, reason }).collect(),
+            withheld: withheld
+                .into_iter()
+                .map(|(category, reason)| Withheld { category, reason })
+                .collect(),
         })
     }
 
@@ -174,7 +217,10 @@ impl<S: Store> Vault<S> {
             }]));
         };
         if !policy.table.allows(&actor.role, purpose, category) {
-            let e = VaultError::PurposeNotPermitted { role: actor.role.clone(), purpose: purpose.to_owned() };
+            let e = VaultError::PurposeNotPermitted {
+                role: actor.role.clone(),
+                purpose: purpose.to_owned(),
+            };
             return Err(self.deny(actor, ctx, "lookup", Some(purpose), None, e));
         }
         let key = self.keys.blind_index_key(actor.tenant.as_str(), category)?;

@@ -34,7 +34,9 @@ pub fn check(shape: Shape, value: &Value) -> Result<Value, ShapeError> {
             _ => Err(expected("true or false")),
         },
         _ => {
-            let Value::String(s) = value else { return Err(expected("a string")) };
+            let Value::String(s) = value else {
+                return Err(expected("a string"));
+            };
             if s.chars().count() > MAX_TEXT {
                 return Err(ShapeError::TooLong { max: MAX_TEXT });
             }
@@ -46,8 +48,12 @@ pub fn check(shape: Shape, value: &Value) -> Result<Value, ShapeError> {
 fn check_text(shape: Shape, s: &str) -> Result<String, ShapeError> {
     let t = s.trim();
     match shape {
-        Shape::Email => is_email(t).then(|| t.to_owned()).ok_or(expected("an email address")),
-        Shape::Phone => is_e164(t).then(|| t.to_owned()).ok_or(expected("a phone number in E.164 form (+33612345678)")),
+        Shape::Email => is_email(t)
+            .then(|| t.to_owned())
+            .ok_or(expected("an email address")),
+        Shape::Phone => is_e164(t)
+            .then(|| t.to_owned())
+            .ok_or(expected("a phone number in E.164 form (+33612345678)")),
         Shape::Date => t
             .parse::<jiff::civil::Date>()
             .ok()
@@ -61,7 +67,10 @@ fn check_text(shape: Shape, s: &str) -> Result<String, ShapeError> {
         Shape::Text | Shape::PostalAddress => {
             if t.is_empty() {
                 Err(expected("a non-empty text"))
-            } else if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+            } else if s
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+            {
                 Err(expected("text without control characters"))
             } else {
                 Ok(s.to_owned())
@@ -72,13 +81,17 @@ fn check_text(shape: Shape, s: &str) -> Result<String, ShapeError> {
 }
 
 fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else { return false };
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
     let local_ok = !local.is_empty()
         && local.len() <= 64
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = s.len() <= 254
         && labels.len() >= 2
@@ -93,7 +106,9 @@ fn is_email(s: &str) -> bool {
 }
 
 fn is_e164(s: &str) -> bool {
-    let Some(digits) = s.strip_prefix('+') else { return false };
+    let Some(digits) = s.strip_prefix('+') else {
+        return false;
+    };
     (8..=15).contains(&digits.len())
         && digits.chars().all(|c| c.is_ascii_digit())
         && !digits.starts_with('0')
@@ -103,7 +118,8 @@ fn coordinates(s: &str) -> Option<String> {
     let (lat, lon) = s.split_once(',')?;
     let lat: f64 = lat.trim().parse().ok()?;
     let lon: f64 = lon.trim().parse().ok()?;
-    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then(|| format!("{lat},{lon}"))
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon))
+        .then(|| format!("{lat},{lon}"))
 }
 
 #[cfg(test)]
@@ -114,7 +130,15 @@ mod tests {
     #[test]
     fn emails() {
         assert!(check(Shape::Email, &json!(" alice@example.com ")).is_ok());
-        for bad in ["alice", "alice@", "@example.com", "a@b", "a b@example.com", "a@@b.com", "a@-b.com"] {
+        for bad in [
+            "alice",
+            "alice@",
+            "@example.com",
+            "a@b",
+            "a b@example.com",
+            "a@@b.com",
+            "a@-b.com",
+        ] {
             assert!(check(Shape::Email, &json!(bad)).is_err(), "{bad}");
         }
     }
@@ -122,14 +146,23 @@ mod tests {
     #[test]
     fn phones_are_e164() {
         assert!(check(Shape::Phone, &json!("+33612345678")).is_ok());
-        for bad in ["0612345678", "+0612345678", "+33 6 12 34 56 78", "+12", "+1234567890123456"] {
+        for bad in [
+            "0612345678",
+            "+0612345678",
+            "+33 6 12 34 56 78",
+            "+12",
+            "+1234567890123456",
+        ] {
             assert!(check(Shape::Phone, &json!(bad)).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn dates_exist() {
-        assert_eq!(check(Shape::Date, &json!("2000-02-29")).unwrap(), json!("2000-02-29"));
+        assert_eq!(
+            check(Shape::Date, &json!("2000-02-29")).unwrap(),
+            json!("2000-02-29")
+        );
         for bad in ["2001-02-29", "2001-2-3", "yesterday", "20010203"] {
             assert!(check(Shape::Date, &json!(bad)).is_err(), "{bad}");
         }

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use custos_crypto::{Aad, Dek, blind_index, blind_index_email, blind_index_phone, seal, unwrap_dek, wrap_dek};
+use custos_crypto::{
+    Aad, Dek, blind_index, blind_index_email, blind_index_phone, seal, unwrap_dek, wrap_dek,
+};
 use custos_policy::model::{Category, Policy, Shape, Source};
 use custos_policy::names::pattern_matches;
 use custos_policy::period::{Trigger, Unit};
@@ -132,7 +134,10 @@ impl<S: Store> Vault<S> {
                 (subject, dek)
             }
             Some(id) => {
-                let subject = self.store.subject(&actor.tenant, id)?.ok_or(VaultError::SubjectNotFound)?;
+                let subject = self
+                    .store
+                    .subject(&actor.tenant, id)?
+                    .ok_or(VaultError::SubjectNotFound)?;
                 if subject.state == SubjectState::Erased {
                     return Err(VaultError::SubjectErased);
                 }
@@ -150,15 +155,24 @@ impl<S: Store> Vault<S> {
             let value = shape::check(cat.shape, &r.value)
                 .map_err(|_| VaultError::Internal("validated value changed".into()))?;
             let id = RecordId(Uuid::now_v7());
-            let aad = Aad::new(tenant, &subject.id.to_string(), &r.category, &id.to_string())?;
-            let plaintext = serde_json::to_vec(&value).map_err(|e| VaultError::Internal(e.to_string()))?;
+            let aad = Aad::new(
+                tenant,
+                &subject.id.to_string(),
+                &r.category,
+                &id.to_string(),
+            )?;
+            let plaintext =
+                serde_json::to_vec(&value).map_err(|e| VaultError::Internal(e.to_string()))?;
             records.push(Record {
                 id,
                 subject: subject.id,
                 category: r.category.clone(),
                 ciphertext: seal(&dek, &aad, &plaintext)?,
                 purpose: r.purpose.clone(),
-                source: r.source.clone().unwrap_or_else(|| "data_subject".to_owned()),
+                source: r
+                    .source
+                    .clone()
+                    .unwrap_or_else(|| "data_subject".to_owned()),
                 collected_at: now,
                 expires_at: expiry(cat, now),
             });
@@ -171,29 +185,46 @@ impl<S: Store> Vault<S> {
                     Shape::Phone => blind_index_phone(&key, s),
                     _ => blind_index(&key, s.trim()),
                 };
-                index.push(BlindIndexEntry { category: r.category.clone(), hash });
+                index.push(BlindIndexEntry {
+                    category: r.category.clone(),
+                    hash,
+                });
             }
         }
 
         let mut audit = self.audit(actor, ctx, "write");
         audit.subject = Some(subject.id);
-        audit.purpose = (purposes.len() == 1).then(|| purposes.iter().map(|p| (*p).to_owned()).collect());
-        audit.categories = req.records.iter().map(|r| r.category.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        audit.reason = if existing.is_none() { "subject created".into() } else { "records added".into() };
+        audit.purpose =
+            (purposes.len() == 1).then(|| purposes.iter().map(|p| (*p).to_owned()).collect());
+        audit.categories = req
+            .records
+            .iter()
+            .map(|r| r.category.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        audit.reason = if existing.is_none() {
+            "subject created".into()
+        } else {
+            "records added".into()
+        };
 
         let mut written = Written {
             subject: subject.id,
             records: records.iter().map(|r| r.id).collect(),
             audit_seq: 0,
         };
-        let stored_response = ctx.idempotency.as_ref().map(|(key, hash)| IdempotentResponse {
-            key: key.clone(),
-            request_hash: *hash,
-            status: 201,
-            // The audit sequence is only known after the write; replays report 0.
-            body: serde_json::to_string(&written).unwrap_or_default(),
-            created_at: now,
-        });
+        let stored_response = ctx
+            .idempotency
+            .as_ref()
+            .map(|(key, hash)| IdempotentResponse {
+                key: key.clone(),
+                request_hash: *hash,
+                status: 201,
+                // The audit sequence is only known after the write; replays report 0.
+                body: serde_json::to_string(&written).unwrap_or_default(),
+                created_at: now,
+            });
         let write = SubjectWrite {
             tenant: &actor.tenant,
             subject: &subject,
@@ -212,17 +243,21 @@ impl<S: Store> Vault<S> {
                 Ok(WriteOutcome::Created(written))
             }
             // Lost a race with the same idempotency key: answer as the winner did.
-            Err(StoreError::Conflict(_)) if ctx.idempotency.is_some() => {
-                self.replay(actor, ctx)?.ok_or(VaultError::IdempotencyMismatch)
-            }
+            Err(StoreError::Conflict(_)) if ctx.idempotency.is_some() => self
+                .replay(actor, ctx)?
+                .ok_or(VaultError::IdempotencyMismatch),
             Err(StoreError::NotFound(_)) => Err(VaultError::SubjectNotFound),
             Err(e) => Err(e.into()),
         }
     }
 
     fn replay(&self, actor: &Actor, ctx: &RequestCtx) -> Result<Option<WriteOutcome>, VaultError> {
-        let Some((key, hash)) = &ctx.idempotency else { return Ok(None) };
-        let Some(stored) = self.store.idempotent_response(&actor.tenant, key)? else { return Ok(None) };
+        let Some((key, hash)) = &ctx.idempotency else {
+            return Ok(None);
+        };
+        let Some(stored) = self.store.idempotent_response(&actor.tenant, key)? else {
+            return Ok(None);
+        };
         if !custos_crypto::ct_eq(&stored.request_hash, hash) {
             return Err(VaultError::IdempotencyMismatch);
         }
@@ -231,15 +266,25 @@ impl<S: Store> Vault<S> {
         Ok(Some(WriteOutcome::Replayed(written)))
     }
 
-    fn authorise_write(&self, actor: &Actor, policy: &ActivePolicy, purpose: &str) -> Result<(), VaultError> {
-        if actor.admin && (actor.purposes.is_empty() || actor.purposes.iter().any(|p| p == purpose)) {
+    fn authorise_write(
+        &self,
+        actor: &Actor,
+        policy: &ActivePolicy,
+        purpose: &str,
+    ) -> Result<(), VaultError> {
+        if actor.admin && (actor.purposes.is_empty() || actor.purposes.iter().any(|p| p == purpose))
+        {
             return Ok(());
         }
         self.authorise(actor, policy, purpose)
     }
 
     /// Unwraps a subject's data key with the KEK version it was wrapped under.
-    pub(crate) fn subject_key(&self, tenant: &custos_store::TenantId, subject: &Subject) -> Result<Dek, VaultError> {
+    pub(crate) fn subject_key(
+        &self,
+        tenant: &custos_store::TenantId,
+        subject: &Subject,
+    ) -> Result<Dek, VaultError> {
         let kek = self.keys.kek(tenant.as_str(), subject.kek_version)?;
         let aad = Aad::subject(tenant.as_str(), &subject.id.to_string())?;
         Ok(unwrap_dek(&kek, &subject.wrapped_dek, &aad)?)
@@ -271,43 +316,93 @@ fn expiry(cat: &Category, collected: Timestamp) -> Option<Timestamp> {
 fn validate(policy: &Policy, req: &WriteRequest, creating: bool) -> Vec<FieldError> {
     let mut out = Vec::new();
     let mut push = |pointer: String, code: &'static str, detail: String| {
-        out.push(FieldError { pointer, code, detail });
+        out.push(FieldError {
+            pointer,
+            code,
+            detail,
+        });
     };
     if req.records.is_empty() {
-        push("/records".into(), field::EMPTY, "at least one record is required".into());
+        push(
+            "/records".into(),
+            field::EMPTY,
+            "at least one record is required".into(),
+        );
     }
     if req.records.len() > MAX_RECORDS {
-        push("/records".into(), field::TOO_MANY, format!("at most {MAX_RECORDS} records per request"));
+        push(
+            "/records".into(),
+            field::TOO_MANY,
+            format!("at most {MAX_RECORDS} records per request"),
+        );
     }
     if let Some(j) = &req.jurisdiction {
         if !creating {
-            push("/jurisdiction".into(), field::JURISDICTION, "the jurisdiction is set when the subject is created".into());
+            push(
+                "/jurisdiction".into(),
+                field::JURISDICTION,
+                "the jurisdiction is set when the subject is created".into(),
+            );
         } else if !policy.jurisdiction.is_empty() && !policy.jurisdiction.contains_key(j) {
             let known: Vec<&str> = policy.jurisdiction.keys().map(String::as_str).collect();
-            push("/jurisdiction".into(), field::JURISDICTION, format!("the policy covers {}", known.join(", ")));
+            push(
+                "/jurisdiction".into(),
+                field::JURISDICTION,
+                format!("the policy covers {}", known.join(", ")),
+            );
         }
     }
     for (i, r) in req.records.iter().enumerate() {
         let at = |f: &str| format!("/records/{i}/{f}");
         let Some(cat) = policy.category.get(&r.category) else {
-            push(at("category"), field::UNKNOWN_CATEGORY, format!("category `{}` is not in the policy", short(&r.category)));
+            push(
+                at("category"),
+                field::UNKNOWN_CATEGORY,
+                format!("category `{}` is not in the policy", short(&r.category)),
+            );
             continue;
         };
         if cat.never_store {
-            push(at("category"), field::NEVER_STORE, format!("`{}` is never stored (payment data stays with the payment processor; keep only its token, brand, last four digits and expiry)", r.category));
+            push(
+                at("category"),
+                field::NEVER_STORE,
+                format!(
+                    "`{}` is never stored (payment data stays with the payment processor; keep only its token, brand, last four digits and expiry)",
+                    r.category
+                ),
+            );
             continue;
         }
         if cat.anonymous {
-            push(at("category"), field::ANONYMOUS, format!("`{}` is collected anonymously and cannot be linked to a person", r.category));
+            push(
+                at("category"),
+                field::ANONYMOUS,
+                format!(
+                    "`{}` is collected anonymously and cannot be linked to a person",
+                    r.category
+                ),
+            );
             continue;
         }
         match policy.purpose.get(&r.purpose) {
-            None => push(at("purpose"), field::UNKNOWN_PURPOSE, format!("purpose `{}` is not in the policy", short(&r.purpose))),
-            Some(p) if !p.stores || !p.categories.iter().any(|pat| pattern_matches(pat, &r.category)) => push(
+            None => push(
                 at("purpose"),
-                field::NOT_COLLECTED,
-                format!("purpose `{}` does not collect `{}`", r.purpose, r.category),
+                field::UNKNOWN_PURPOSE,
+                format!("purpose `{}` is not in the policy", short(&r.purpose)),
             ),
+            Some(p)
+                if !p.stores
+                    || !p
+                        .categories
+                        .iter()
+                        .any(|pat| pattern_matches(pat, &r.category)) =>
+            {
+                push(
+                    at("purpose"),
+                    field::NOT_COLLECTED,
+                    format!("purpose `{}` does not collect `{}`", r.purpose, r.category),
+                )
+            }
             Some(_) => {}
         }
         if let Some(source) = &r.source
@@ -316,7 +411,11 @@ fn validate(policy: &Policy, req: &WriteRequest, creating: bool) -> Vec<FieldErr
             push(at("source"), field::SOURCE, "unknown source; use data_subject, device, cookies, customer, third_party, public_sources, offline or partner".into());
         }
         if let Err(e) = shape::check(cat.shape, &r.value) {
-            push(at("value"), field::BAD_SHAPE, format!("`{}`: {e}", r.category));
+            push(
+                at("value"),
+                field::BAD_SHAPE,
+                format!("`{}`: {e}", r.category),
+            );
         }
         scan_payment(&r.value, &at("value"), &mut push);
     }
@@ -333,7 +432,11 @@ fn scan_payment(value: &Value, pointer: &str, push: &mut impl FnMut(String, &'st
         }
         Value::Number(n) => {
             if custos_pii::contains_card_number(&n.to_string()) {
-                push(pointer.to_owned(), field::CARD_NUMBER, "a payment card number was found".into());
+                push(
+                    pointer.to_owned(),
+                    field::CARD_NUMBER,
+                    "a payment card number was found".into(),
+                );
             }
         }
         Value::Array(items) => {
@@ -345,7 +448,11 @@ fn scan_payment(value: &Value, pointer: &str, push: &mut impl FnMut(String, &'st
             for (k, v) in map {
                 let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
                 if custos_pii::is_cvv_field_name(k) {
-                    push(p.clone(), field::CVV_FIELD, "card security codes (CVV/CVC) are never stored".into());
+                    push(
+                        p.clone(),
+                        field::CVV_FIELD,
+                        "card security codes (CVV/CVC) are never stored".into(),
+                    );
                 }
                 scan_payment(v, &p, push);
             }
@@ -357,7 +464,11 @@ fn scan_payment(value: &Value, pointer: &str, push: &mut impl FnMut(String, &'st
 /// Names from the request are echoed only when short and plain, so an error message
 /// can never carry a value pasted into the wrong field.
 fn short(name: &str) -> String {
-    if name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-*".contains(c)) {
+    if name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-*".contains(c))
+    {
         name.to_owned()
     } else {
         "(invalid name)".to_owned()

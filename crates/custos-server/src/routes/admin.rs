@@ -18,14 +18,21 @@ use crate::body::{Authed, JsonBody};
 use crate::problem::ApiError;
 
 fn require_admin(auth: &Authed) -> Result<(), ApiError> {
-    if auth.actor.admin { Ok(()) } else { Err(ApiError::forbidden_admin().with_request_id(&auth.request_id)) }
+    if auth.actor.admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden_admin().with_request_id(&auth.request_id))
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub async fn policy<S: Store>(State(state): State<Arc<AppState<S>>>, auth: Authed) -> Result<Response, ApiError> {
+pub async fn policy<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    auth: Authed,
+) -> Result<Response, ApiError> {
     let rid = auth.request_id.clone();
     let p = blocking(&rid, move || Ok(state.vault.policy(&auth.actor.tenant)?)).await?;
     Ok(Json(json!({
@@ -54,14 +61,24 @@ pub async fn notice<S: Store>(
     let rid = auth.request_id.clone();
     let format = q.format.unwrap_or_else(|| "html".into());
     if format != "html" && format != "md" {
-        return Err(ApiError::bad_request("HTTP-0404", "format is html or md").with_request_id(&rid));
+        return Err(
+            ApiError::bad_request("HTTP-0404", "format is html or md").with_request_id(&rid)
+        );
     }
     let p = blocking(&rid, move || Ok(state.vault.policy(&auth.actor.tenant)?)).await?;
     let doc = custos_policy::notice::build(&p.policy);
     Ok(if format == "md" {
-        ([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], custos_policy::notice::to_markdown(&doc)).into_response()
+        (
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            custos_policy::notice::to_markdown(&doc),
+        )
+            .into_response()
     } else {
-        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], custos_policy::notice::to_html(&doc)).into_response()
+        (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            custos_policy::notice::to_html(&doc),
+        )
+            .into_response()
     })
 }
 
@@ -89,22 +106,46 @@ pub async fn create_key<S: Store>(
         let policy = state.vault.policy(&auth.actor.tenant)?;
         let mut problems = Vec::new();
         if !spec.admin && !policy.policy.recipient.contains_key(&spec.role) {
-            problems.push(custos_core::FieldError { pointer: "/role".into(), code: "VAULT-0115", detail: "the role must be a recipient in the policy".into() });
+            problems.push(custos_core::FieldError {
+                pointer: "/role".into(),
+                code: "VAULT-0115",
+                detail: "the role must be a recipient in the policy".into(),
+            });
         }
         for (i, p) in spec.purposes.iter().enumerate() {
             if !policy.policy.purpose.contains_key(p) {
-                problems.push(custos_core::FieldError { pointer: format!("/purposes/{i}"), code: "VAULT-0107", detail: "purpose not in the policy".into() });
+                problems.push(custos_core::FieldError {
+                    pointer: format!("/purposes/{i}"),
+                    code: "VAULT-0107",
+                    detail: "purpose not in the policy".into(),
+                });
             }
         }
         if spec.label.len() > 200 {
-            problems.push(custos_core::FieldError { pointer: "/label".into(), code: "VAULT-0116", detail: "at most 200 characters".into() });
+            problems.push(custos_core::FieldError {
+                pointer: "/label".into(),
+                code: "VAULT-0116",
+                detail: "at most 200 characters".into(),
+            });
         }
         if !problems.is_empty() {
             return Err(custos_core::VaultError::Invalid(problems).into());
         }
-        let spec = KeySpec { label: spec.label, role: spec.role, purposes: spec.purposes, admin: spec.admin };
+        let spec = KeySpec {
+            label: spec.label,
+            role: spec.role,
+            purposes: spec.purposes,
+            admin: spec.admin,
+        };
         let now = state.vault.now();
-        let issued = api_keys::issue(state.vault.store().as_ref(), state.vault.keys(), &auth.actor.tenant, &spec, &format!("key:{}", auth.actor.key_id), now)?;
+        let issued = api_keys::issue(
+            state.vault.store().as_ref(),
+            state.vault.keys(),
+            &auth.actor.tenant,
+            &spec,
+            &format!("key:{}", auth.actor.key_id),
+            now,
+        )?;
         Ok(issued)
     })
     .await?;
@@ -122,10 +163,20 @@ pub async fn create_key<S: Store>(
         .into_response())
 }
 
-pub async fn list_keys<S: Store>(State(state): State<Arc<AppState<S>>>, auth: Authed) -> Result<Response, ApiError> {
+pub async fn list_keys<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    auth: Authed,
+) -> Result<Response, ApiError> {
     require_admin(&auth)?;
     let rid = auth.request_id.clone();
-    let keys = blocking(&rid, move || Ok(state.vault.store().api_keys(&auth.actor.tenant).map_err(custos_core::VaultError::from)?)).await?;
+    let keys = blocking(&rid, move || {
+        Ok(state
+            .vault
+            .store()
+            .api_keys(&auth.actor.tenant)
+            .map_err(custos_core::VaultError::from)?)
+    })
+    .await?;
     let list: Vec<_> = keys
         .iter()
         .map(|k| json!({ "id": k.id, "label": k.label, "role": k.role, "purposes": k.purposes, "admin": k.admin, "created_at": k.created_at, "revoked_at": k.revoked_at }))
@@ -142,19 +193,39 @@ pub async fn revoke_key<S: Store>(
     let rid = auth.request_id.clone();
     blocking(&rid, move || {
         let now = state.vault.now();
-        Ok(api_keys::revoke(state.vault.store().as_ref(), &auth.actor.tenant, &id, &format!("key:{}", auth.actor.key_id), now)?)
+        Ok(api_keys::revoke(
+            state.vault.store().as_ref(),
+            &auth.actor.tenant,
+            &id,
+            &format!("key:{}", auth.actor.key_id),
+            now,
+        )?)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn verify_audit<S: Store>(State(state): State<Arc<AppState<S>>>, auth: Authed) -> Result<Response, ApiError> {
+pub async fn verify_audit<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    auth: Authed,
+) -> Result<Response, ApiError> {
     require_admin(&auth)?;
     let rid = auth.request_id.clone();
-    let result = blocking(&rid, move || Ok(verify_chain(state.vault.store().as_ref(), &auth.actor.tenant))).await?;
+    let result = blocking(&rid, move || {
+        Ok(verify_chain(
+            state.vault.store().as_ref(),
+            &auth.actor.tenant,
+        ))
+    })
+    .await?;
     Ok(match result {
-        Ok(r) => Json(json!({ "valid": true, "entries": r.entries, "head": hex(&r.head) })).into_response(),
-        Err(VerifyError::Chain(e)) => (StatusCode::OK, Json(json!({ "valid": false, "error": e.to_string() }))).into_response(),
+        Ok(r) => Json(json!({ "valid": true, "entries": r.entries, "head": hex(&r.head) }))
+            .into_response(),
+        Err(VerifyError::Chain(e)) => (
+            StatusCode::OK,
+            Json(json!({ "valid": false, "error": e.to_string() })),
+        )
+            .into_response(),
         Err(VerifyError::Store(e)) => return Err(ApiError::from(e).with_request_id(&rid)),
     })
 }

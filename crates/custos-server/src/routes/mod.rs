@@ -29,7 +29,10 @@ pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
         .route("/v1/lookup", post(subjects::lookup::<S>))
         .route("/v1/policy", get(admin::policy::<S>))
         .route("/v1/policy/notice", get(admin::notice::<S>))
-        .route("/v1/keys", post(admin::create_key::<S>).get(admin::list_keys::<S>))
+        .route(
+            "/v1/keys",
+            post(admin::create_key::<S>).get(admin::list_keys::<S>),
+        )
         .route("/v1/keys/{id}", delete(admin::revoke_key::<S>))
         .route("/v1/audit/verify", get(admin::verify_audit::<S>))
         .fallback(not_found)
@@ -42,36 +45,69 @@ pub(crate) async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "VAULT-0011", "Internal error", "task failed"))?
-        .map_err(|e| if e.request_id.is_none() { e.with_request_id(rid) } else { e })
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "VAULT-0011",
+                "Internal error",
+                "task failed",
+            )
+        })?
+        .map_err(|e| {
+            if e.request_id.is_none() {
+                e.with_request_id(rid)
+            } else {
+                e
+            }
+        })
 }
 
 async fn healthz<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
     let st = Arc::clone(&state);
-    let ok = tokio::task::spawn_blocking(move || st.vault.store().tenants().is_ok()).await.unwrap_or(false);
-    let (status, word) = if ok { (StatusCode::OK, "ok") } else { (StatusCode::SERVICE_UNAVAILABLE, "database unavailable") };
+    let ok = tokio::task::spawn_blocking(move || st.vault.store().tenants().is_ok())
+        .await
+        .unwrap_or(false);
+    let (status, word) = if ok {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    };
     (status, axum::Json(json!({ "status": word }))).into_response()
 }
 
 async fn metrics<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn openapi_json() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], openapi::document().to_string()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi::document().to_string(),
+    )
+        .into_response()
 }
 
 async fn docs() -> Response {
     let mut resp = Html(crate::docs::PAGE).into_response();
     resp.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        axum::http::HeaderValue::from_static("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'"),
+        axum::http::HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'",
+        ),
     );
     resp
 }
 
 async fn docs_js() -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], crate::docs::SCRIPT).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        crate::docs::SCRIPT,
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -17,27 +17,39 @@ use crate::body::{Authed, JsonBody};
 use crate::problem::ApiError;
 
 fn subject_id(raw: &str, rid: &str) -> Result<SubjectId, ApiError> {
-    Uuid::parse_str(raw)
-        .map(SubjectId)
-        .map_err(|_| ApiError::bad_request("HTTP-0401", "the subject id is not a UUID").with_request_id(rid))
+    Uuid::parse_str(raw).map(SubjectId).map_err(|_| {
+        ApiError::bad_request("HTTP-0401", "the subject id is not a UUID").with_request_id(rid)
+    })
 }
 
-fn ctx(auth: &Authed, headers: &HeaderMap, body_hash: Option<[u8; 32]>) -> Result<RequestCtx, ApiError> {
+fn ctx(
+    auth: &Authed,
+    headers: &HeaderMap,
+    body_hash: Option<[u8; 32]>,
+) -> Result<RequestCtx, ApiError> {
     let idempotency = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
             let key = v
                 .to_str()
                 .ok()
-                .filter(|k| !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| b.is_ascii_graphic()))
+                .filter(|k| {
+                    !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| b.is_ascii_graphic())
+                })
                 .ok_or_else(|| {
-                    ApiError::bad_request("HTTP-0402", "Idempotency-Key must be 1–128 visible ASCII characters")
-                        .with_request_id(&auth.request_id)
+                    ApiError::bad_request(
+                        "HTTP-0402",
+                        "Idempotency-Key must be 1–128 visible ASCII characters",
+                    )
+                    .with_request_id(&auth.request_id)
                 })?;
             Some((key.to_owned(), body_hash.unwrap_or_default()))
         }
     };
-    Ok(RequestCtx { request_id: Some(auth.request_id.clone()), idempotency })
+    Ok(RequestCtx {
+        request_id: Some(auth.request_id.clone()),
+        idempotency,
+    })
 }
 
 fn written(outcome: WriteOutcome) -> Response {
@@ -60,7 +72,10 @@ pub async fn create<S: Store>(
 ) -> Result<Response, ApiError> {
     let ctx = ctx(&auth, &headers, Some(body.hash))?;
     let rid = auth.request_id.clone();
-    let out = blocking(&rid, move || Ok(state.vault.create_subject(&auth.actor, &body.value, &ctx)?)).await?;
+    let out = blocking(&rid, move || {
+        Ok(state.vault.create_subject(&auth.actor, &body.value, &ctx)?)
+    })
+    .await?;
     Ok(written(out))
 }
 
@@ -74,7 +89,12 @@ pub async fn add<S: Store>(
     let subject = subject_id(&id, &auth.request_id)?;
     let ctx = ctx(&auth, &headers, Some(body.hash))?;
     let rid = auth.request_id.clone();
-    let out = blocking(&rid, move || Ok(state.vault.add_records(&auth.actor, subject, &body.value, &ctx)?)).await?;
+    let out = blocking(&rid, move || {
+        Ok(state
+            .vault
+            .add_records(&auth.actor, subject, &body.value, &ctx)?)
+    })
+    .await?;
     Ok(written(out))
 }
 
@@ -91,11 +111,18 @@ pub async fn read<S: Store>(
 ) -> Result<Response, ApiError> {
     let subject = subject_id(&id, &auth.request_id)?;
     let purpose = q.purpose.filter(|p| !p.is_empty()).ok_or_else(|| {
-        ApiError::bad_request("HTTP-0403", "every read names its purpose: ?purpose=…").with_request_id(&auth.request_id)
+        ApiError::bad_request("HTTP-0403", "every read names its purpose: ?purpose=…")
+            .with_request_id(&auth.request_id)
     })?;
     let rid = auth.request_id.clone();
-    let ctx = RequestCtx { request_id: Some(rid.clone()), idempotency: None };
-    let out = blocking(&rid, move || Ok(state.vault.read(&auth.actor, subject, &purpose, &ctx)?)).await?;
+    let ctx = RequestCtx {
+        request_id: Some(rid.clone()),
+        idempotency: None,
+    };
+    let out = blocking(&rid, move || {
+        Ok(state.vault.read(&auth.actor, subject, &purpose, &ctx)?)
+    })
+    .await?;
     Ok(Json(out).into_response())
 }
 
@@ -114,8 +141,16 @@ pub async fn lookup<S: Store>(
     body: JsonBody<LookupRequest>,
 ) -> Result<Response, ApiError> {
     let rid = auth.request_id.clone();
-    let ctx = RequestCtx { request_id: Some(rid.clone()), idempotency: None };
+    let ctx = RequestCtx {
+        request_id: Some(rid.clone()),
+        idempotency: None,
+    };
     let b = body.value;
-    let found = blocking(&rid, move || Ok(state.vault.lookup(&auth.actor, &b.category, &b.value, &b.purpose, &ctx)?)).await?;
+    let found = blocking(&rid, move || {
+        Ok(state
+            .vault
+            .lookup(&auth.actor, &b.category, &b.value, &b.purpose, &ctx)?)
+    })
+    .await?;
     Ok(Json(json!({ "subjects": found })).into_response())
 }

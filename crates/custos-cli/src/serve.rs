@@ -1,0 +1,119 @@
+//! `custos serve`: the HTTP service on the embedded default.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use custos_core::api_keys::{self, KeySpec};
+use custos_core::consent::NothingRecorded;
+use custos_core::tenant::{ensure_tenant, publish_policy};
+use custos_core::vault::Vault;
+use custos_server::{AppState, RateLimiter};
+use custos_store::Store;
+
+use crate::InputError;
+use crate::datadir::{DEFAULT_TENANT, DataDir, has_admin_key, system_clock, tenant};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where the database, key file and policy live.
+    #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "custos-data")]
+    pub data_dir: PathBuf,
+    /// The policy file to enforce (default: policy.toml in the data directory).
+    #[arg(long, env = "CUSTOS_POLICY")]
+    pub policy: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "CUSTOS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Database: a SQLite file path or sqlite:///path (default: custos.db in the data directory).
+    #[arg(long, env = "CUSTOS_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Requests per second allowed per API key (bursts up to twice this).
+    #[arg(long, env = "CUSTOS_RATE_LIMIT", default_value_t = 2000)]
+    pub rate_limit: u32,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let clock = system_clock();
+    let dir = DataDir::new(&args.data_dir);
+    dir.init(clock.as_ref())?;
+    let (_, keys) = dir.key_ring()?;
+    let store = dir.store(args.database_url.as_deref())?;
+    let tenant = tenant(DEFAULT_TENANT)?;
+    let now = clock.now();
+    ensure_tenant(store.as_ref(), &tenant, "Default tenant", now)?;
+
+    let policy_path = args.policy.clone().unwrap_or_else(|| dir.policy());
+    let text = std::fs::read_to_string(&policy_path)
+        .map_err(|e| InputError(format!("cannot read {}: {e}", policy_path.display())))?;
+    let latest = store
+        .policy_versions(&tenant)?
+        .into_iter()
+        .max_by_key(|v| v.number);
+    if latest.as_ref().is_none_or(|v| v.text != text) {
+        let n = publish_policy(
+            store.as_ref(),
+            &tenant,
+            &text,
+            &policy_path.display().to_string(),
+            now,
+            now,
+        )
+        .map_err(|e| InputError(e.to_string()))?;
+        eprintln!("published {} as policy version {n}", policy_path.display());
+    }
+
+    let issued = if has_admin_key(store.as_ref(), &tenant)? {
+        None
+    } else {
+        let spec = KeySpec {
+            label: "first admin key".into(),
+            role: "admin".into(),
+            purposes: Vec::new(),
+            admin: true,
+        };
+        Some(api_keys::issue(
+            store.as_ref(),
+            &keys,
+            &tenant,
+            &spec,
+            "operator",
+            now,
+        )?)
+    };
+
+    let vault = Arc::new(Vault::new(
+        Arc::clone(&store),
+        keys,
+        clock,
+        Arc::new(NothingRecorded),
+    ));
+    let state = AppState::new(
+        vault,
+        RateLimiter::new(args.rate_limit, args.rate_limit.saturating_mul(2)),
+    );
+    let app = custos_server::router(state);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| InputError(format!("cannot listen on {}: {e}", args.listen)))?;
+        let addr = listener.local_addr()?;
+        println!("custos is listening on http://{addr}  (API docs: http://{addr}/v1/docs)");
+        println!("data directory: {}", dir.root.display());
+        if let Some(k) = &issued {
+            println!(
+                "admin API key (shown once, keep it safe): {}",
+                k.token.as_str()
+            );
+        }
+        custos_server::serve(listener, app)
+            .await
+            .context("server failed")?;
+        Ok::<(), anyhow::Error>(())
+    })
+}
