@@ -35,6 +35,14 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    // Logs go to stderr; they carry ids, routes and codes, never personal data (docs/LOGGING.md).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
     let clock = system_clock();
     let dir = DataDir::new(&args.data_dir);
     dir.init(clock.as_ref())?;

@@ -110,7 +110,10 @@ impl<S: Store> FromRequestParts<Arc<AppState<S>>> for Authed {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`.
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .map(str::trim)
             .ok_or_else(|| ApiError::from(api_keys::AuthError::Malformed).with_request_id(&rid))?
             .to_owned();

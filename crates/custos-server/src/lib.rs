@@ -18,9 +18,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use custos_core::vault::Vault;
 use custos_store::Store;
 
@@ -89,6 +89,21 @@ async fn observe<S: Store>(
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let started = state.vault.now();
     let mut resp = next.run(req).await;
+    // Rejections axum answers by itself (405, undecodable query or path) leave as
+    // problems too, like every other failure.
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/problem+json");
+    if resp.status().is_client_error() && !is_problem {
+        let allow = resp.headers().get(header::ALLOW).cloned();
+        resp = ApiError::from_status(resp.status())
+            .with_request_id(&id)
+            .into_response();
+        if let Some(allow) = allow {
+            resp.headers_mut().insert(header::ALLOW, allow);
+        }
+    }
     let micros = (state.vault.now().as_microsecond() - started.as_microsecond()).max(0) as u64;
     state
         .metrics

@@ -51,6 +51,27 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
     }
 
+    /// The problem for an error response the framework produced itself, with no
+    /// problem body: an unknown method, a query string or path segment it could
+    /// not decode. Its own message is dropped (it may quote the input).
+    pub fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => ApiError::not_found(),
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+                status,
+                "HTTP-0405",
+                "Method not allowed",
+                "this path does not accept this method; see /v1/openapi.json",
+            ),
+            _ => ApiError::new(
+                status,
+                "HTTP-0400",
+                "Bad request",
+                "the request could not be read",
+            ),
+        }
+    }
+
     pub fn not_found() -> Self {
         ApiError::new(
             StatusCode::NOT_FOUND,

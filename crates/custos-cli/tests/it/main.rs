@@ -274,3 +274,410 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+// ---------------------------------------------------------------------------------------
+// `custos serve`, `custos keys`, `custos audit`: the embedded default, as an operator runs it.
+
+/// A `custos serve` child process, killed when dropped.
+struct Server {
+    child: std::process::Child,
+    addr: String,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// Lines of stdout read so far.
+    seen: Vec<String>,
+}
+
+impl Server {
+    /// Starts `custos serve` on a free port and waits (bounded) until it says where it listens.
+    fn start(data_dir: &std::path::Path) -> Server {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_custos"));
+        cmd.args(["serve", "--data-dir"])
+            .arg(data_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .current_dir(workspace())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for var in [
+            "CUSTOS_DATA_DIR",
+            "CUSTOS_POLICY",
+            "CUSTOS_LISTEN",
+            "CUSTOS_DATABASE_URL",
+            "CUSTOS_RATE_LIMIT",
+        ] {
+            cmd.env_remove(var);
+        }
+        let mut child = cmd.spawn().expect("start custos serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            addr: String::new(),
+            lines,
+            seen: Vec::new(),
+        };
+        let line = server.wait_for("listening on http://");
+        server.addr = line
+            .split("listening on http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap()
+            .to_owned();
+        server
+    }
+
+    /// The next stdout line containing `needle`, waiting at most 30 s for each line
+    /// (the server prints three or four).
+    fn wait_for(&mut self, needle: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(std::time::Duration::from_secs(30)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(e) => {
+                    let status = self.child.try_wait().ok().flatten();
+                    panic!(
+                        "no `{needle}` from custos serve ({e}; exit {status:?}); stdout so far: {:?}",
+                        self.seen
+                    )
+                }
+            }
+        }
+    }
+
+    /// The admin token printed on a first run.
+    fn admin_key(&mut self) -> String {
+        let line = self.wait_for("admin API key");
+        line.rsplit(' ').next().unwrap().to_owned()
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, String) {
+        http(&self.addr, method, path, token, body)
+    }
+
+    /// Kills the server and returns everything it printed on stdout.
+    fn stop(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // The pipe is closed now: the reader thread ends and the channel drains.
+        let mut all = std::mem::take(&mut self.seen);
+        all.extend(self.lines.iter());
+        all
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 client: one request per connection.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if method != "GET" {
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let raw = String::from_utf8(raw).unwrap();
+    let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked")
+    });
+    let body = if chunked {
+        let mut out = String::new();
+        let mut rest = rest;
+        while let Some((size, after)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.push_str(&after[..n]);
+            rest = &after[n + 2..];
+        }
+        out
+    } else {
+        rest.to_owned()
+    };
+    (status, body)
+}
+
+/// Writes one customer through the API and returns the subject id.
+fn write_customer(server: &Server, token: &str) -> String {
+    let body = r#"{"records":[
+        {"category":"user.name","value":"Camille Martin","purpose":"account"},
+        {"category":"user.contact.email","value":"camille@example.fr","purpose":"account"}
+    ]}"#;
+    let (status, reply) = server.call("POST", "/v1/subjects", Some(token), Some(body));
+    assert_eq!(status, 201, "{reply}");
+    let v: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    v["subject"].as_str().unwrap().to_owned()
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn serve_creates_its_data_directory_and_prints_the_admin_key_once() {
+    let data = tempdir().join("data");
+    let mut server = Server::start(&data);
+    assert!(server.addr.starts_with("127.0.0.1:"), "{}", server.addr);
+    let admin = server.admin_key();
+    assert!(admin.starts_with("ck_") && admin.contains('.'), "{admin}");
+    assert_eq!(mode(&data.join("keys.json")), 0o600);
+    assert_eq!(mode(&data), 0o700);
+    assert!(data.join("custos.db").is_file());
+    assert!(data.join("policy.toml").is_file());
+
+    let (status, body) = server.call("GET", "/healthz", None, None);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server.call("GET", "/v1/policy", Some(&admin), None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("plume-sasu"), "{body}");
+    let (status, _) = server.call("GET", "/v1/policy", None, None);
+    assert_eq!(status, 401);
+    let first = server.stop();
+    assert_eq!(
+        first.iter().filter(|l| l.contains("admin API key")).count(),
+        1,
+        "{first:?}"
+    );
+
+    // Second start on the same directory: same keys, no new admin key.
+    let server = Server::start(&data);
+    let (status, _) = server.call("GET", "/v1/policy", Some(&admin), None);
+    assert_eq!(status, 200, "the first admin key still works");
+    let second = server.stop();
+    assert!(second.iter().any(|l| l.contains("listening on http://")));
+    assert!(
+        !second
+            .iter()
+            .any(|l| l.contains("admin API key") || l.contains("ck_")),
+        "{second:?}"
+    );
+}
+
+#[test]
+fn keys_create_prints_a_token_and_refuses_an_unknown_role() {
+    let data = tempdir().join("data");
+    let dir = data.to_str().unwrap();
+    // Before the first start there is nothing to issue keys for.
+    let out = custos(&[
+        "keys",
+        "create",
+        "--role",
+        "sales_order_delivery",
+        "--data-dir",
+        dir,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("custos serve"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    Server::start(&data).stop();
+    let out = custos(&[
+        "keys",
+        "create",
+        "--role",
+        "sales_order_delivery",
+        "--data-dir",
+        dir,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).lines().next().unwrap().to_owned();
+    let (id, secret) = token.split_once('.').unwrap();
+    assert!(id.starts_with("ck_") && id.len() == 19, "{token}");
+    assert_eq!(secret.len(), 64);
+
+    let out = custos(&["keys", "create", "--role", "nosuchrole", "--data-dir", dir]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("nosuchrole") && err.contains("sales_order_delivery"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    let out = custos(&[
+        "keys",
+        "create",
+        "--role",
+        "sales_order_delivery",
+        "--purpose",
+        "astrology",
+        "--data-dir",
+        dir,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("astrology"));
+
+    // The key is listed (without its secret) and works against the server.
+    let out = custos(&["keys", "list", "--data-dir", dir]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains(id));
+    assert!(!text(&out.stdout).contains(secret));
+    let server = Server::start(&data);
+    let (status, body) = server.call("GET", "/v1/policy", Some(&token), None);
+    assert_eq!(status, 200, "{body}");
+    drop(server);
+
+    let out = custos(&["keys", "revoke", id, "--data-dir", dir]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let server = Server::start(&data);
+    let (status, _) = server.call("GET", "/v1/policy", Some(&token), None);
+    assert_eq!(status, 401, "a revoked key is refused");
+}
+
+fn rewrapped(out: &Output) -> u64 {
+    let line = text(&out.stdout);
+    line.split("re-wrapped ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn key_rotation_rewraps_data_keys_and_data_stays_readable() {
+    let data = tempdir().join("data");
+    let dir = data.to_str().unwrap();
+    let mut server = Server::start(&data);
+    let admin = server.admin_key();
+    let subject = write_customer(&server, &admin);
+    drop(server);
+
+    let out = custos(&[
+        "keys",
+        "create",
+        "--role",
+        "technical_services",
+        "--data-dir",
+        dir,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let reader = text(&out.stdout).lines().next().unwrap().to_owned();
+
+    let out = custos(&["keys", "rotate", "--data-dir", dir]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("key version 2"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(rewrapped(&out) >= 1, "{}", text(&out.stdout));
+    assert_eq!(
+        mode(&data.join("keys.json")),
+        0o600,
+        "still private after saving"
+    );
+
+    let read = format!("/v1/subjects/{subject}?purpose=account");
+    let server = Server::start(&data);
+    let (status, body) = server.call("GET", &read, Some(&reader), None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Camille Martin"), "{body}");
+    drop(server);
+
+    // Retiring the old versions leaves every data key readable under the new one.
+    let out = custos(&["keys", "rotate", "--retire-old", "--data-dir", dir]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(rewrapped(&out) >= 1, "{}", text(&out.stdout));
+    let server = Server::start(&data);
+    let (status, body) = server.call("GET", &read, Some(&reader), None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("camille@example.fr"), "{body}");
+}
+
+#[test]
+fn audit_verify_passes_then_names_the_tenant_whose_log_was_altered() {
+    let data = tempdir().join("data");
+    let dir = data.to_str().unwrap();
+    let mut server = Server::start(&data);
+    let admin = server.admin_key();
+    write_customer(&server, &admin);
+    drop(server);
+
+    let out = custos(&["audit", "verify", "--data-dir", dir]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("default: ok"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Someone with write access to the file edits an entry (the append-only
+    // trigger does not stop them: they can drop it). The chain shows it.
+    let db = rusqlite::Connection::open(data.join("custos.db")).unwrap();
+    db.execute_batch("DROP TRIGGER audit_log_no_update")
+        .unwrap();
+    let n = db
+        .execute(
+            "UPDATE audit_log SET reason = reason || ' (edited)' WHERE tenant = 'default' AND seq = 1",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(db);
+
+    let out = custos(&["audit", "verify", "--data-dir", dir]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("default: BROKEN"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("default"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -62,7 +62,7 @@ pub async fn notice<S: Store>(
     let format = q.format.unwrap_or_else(|| "html".into());
     if format != "html" && format != "md" {
         return Err(
-            ApiError::bad_request("HTTP-0404", "format is html or md").with_request_id(&rid)
+            ApiError::bad_request("HTTP-0406", "format is html or md").with_request_id(&rid)
         );
     }
     let p = blocking(&rid, move || Ok(state.vault.policy(&auth.actor.tenant)?)).await?;

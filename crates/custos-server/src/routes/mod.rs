@@ -110,6 +110,11 @@ async fn docs_js() -> Response {
         .into_response()
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found()
+async fn not_found(req: axum::extract::Request) -> ApiError {
+    let rid = req
+        .extensions()
+        .get::<crate::RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    ApiError::not_found().with_request_id(&rid)
 }

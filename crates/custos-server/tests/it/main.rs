@@ -1,0 +1,1168 @@
+//! The HTTP API, driven in-process as a client would drive it: one app per test over a
+//! temporary SQLite store, a test clock, and the Plume SASU policy.
+
+// Test helpers may panic: a failed expectation is the point of a test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use custos_core::api_keys::{self, KeySpec};
+use custos_core::clock::TestClock;
+use custos_core::consent::NothingRecorded;
+use custos_core::tenant::{ensure_tenant, publish_policy};
+use custos_core::vault::Vault;
+use custos_crypto::{KeyFile, KeyRing};
+use custos_server::{AppState, RateLimiter};
+use custos_store::{Outcome, Store, TenantId, Timestamp};
+use custos_store_sqlite::SqliteStore;
+use http_body_util::BodyExt;
+use jiff::SignedDuration;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const POLICY: &str = include_str!("../../../../policies/plume-sasu.toml");
+
+/// One running application and the handles a test needs to look behind it.
+struct App {
+    router: Router,
+    store: Arc<SqliteStore>,
+    clock: Arc<TestClock>,
+    tenant: TenantId,
+    admin: String,
+    /// `sales_order_delivery`: account, payment_and_delivery, maintenance, legal obligations.
+    sales: String,
+    /// `marketing_communication`: consent purposes only.
+    marketing: String,
+    /// `technical_services`: account and maintenance, not payment.
+    tech: String,
+}
+
+fn app() -> App {
+    app_with(RateLimiter::new(100_000, 100_000))
+}
+
+fn app_with(limiter: RateLimiter) -> App {
+    let start: Timestamp = "2026-03-02T09:00:00Z".parse().unwrap();
+    let clock = Arc::new(TestClock::at(start));
+    let store = Arc::new(SqliteStore::open_temporary().unwrap());
+    let keyfile = KeyFile::generate(&start.to_string()).unwrap();
+    let keys = Arc::new(KeyRing::from_keyfile(&keyfile));
+    let tenant = TenantId::new("plume").unwrap();
+    ensure_tenant(store.as_ref(), &tenant, "Plume", start).unwrap();
+    publish_policy(
+        store.as_ref(),
+        &tenant,
+        POLICY,
+        "plume-sasu.toml",
+        start,
+        start,
+    )
+    .unwrap();
+    let issue = |role: &str, admin: bool| {
+        let spec = KeySpec {
+            label: format!("{role} key"),
+            role: role.to_owned(),
+            purposes: Vec::new(),
+            admin,
+        };
+        api_keys::issue(store.as_ref(), &keys, &tenant, &spec, "operator", start).unwrap()
+    };
+    let admin = issue("admin", true);
+    let sales = issue("sales_order_delivery", false);
+    let marketing = issue("marketing_communication", false);
+    let tech = issue("technical_services", false);
+    let vault = Arc::new(Vault::new(
+        Arc::clone(&store),
+        keys,
+        Arc::clone(&clock) as Arc<dyn custos_core::clock::Clock>,
+        Arc::new(NothingRecorded),
+    ));
+    let router = custos_server::router(AppState::new(vault, limiter));
+    App {
+        router,
+        store,
+        clock,
+        tenant,
+        admin: admin.token.as_str().to_owned(),
+        sales: sales.token.as_str().to_owned(),
+        marketing: marketing.token.as_str().to_owned(),
+        tech: tech.token.as_str().to_owned(),
+    }
+}
+
+/// What came back.
+#[derive(Debug)]
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+impl App {
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, uri: &str, token: Option<&str>) -> Reply {
+        self.send(request("GET", uri, token).body(Body::empty()).unwrap())
+            .await
+    }
+
+    async fn post(&self, uri: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.send(
+            request("POST", uri, token)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Creates a subject (as admin) and returns its id and record ids.
+    async fn create(&self, body: &Value) -> (String, Vec<String>) {
+        let r = self.post("/v1/subjects", Some(&self.admin), body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let v = r.json();
+        let records = v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_owned())
+            .collect();
+        (v["subject"].as_str().unwrap().to_owned(), records)
+    }
+
+    fn subjects(&self) -> u64 {
+        self.store.counts(&self.tenant).unwrap().subjects
+    }
+}
+
+fn request(method: &str, uri: &str, token: Option<&str>) -> axum::http::request::Builder {
+    let b = Request::builder().method(method).uri(uri);
+    match token {
+        Some(t) => b.header(header::AUTHORIZATION, format!("Bearer {t}")),
+        None => b,
+    }
+}
+
+/// A customer as the shop records it: account data, a browsing trace (marketing)
+/// and a payment reference (payment).
+fn customer(name: &str) -> Value {
+    json!({
+        "jurisdiction": "FR",
+        "records": [
+            { "category": "user.name", "value": name, "purpose": "account" },
+            { "category": "user.contact.email", "value": "camille.martin@example.fr", "purpose": "account" },
+            { "category": "user.behavior.browsing_history", "value": "/shop/bikes", "purpose": "targeted_marketing", "source": "cookies" },
+            { "category": "user.financial.payment_reference", "value": "pay_8Hq2Lx", "purpose": "payment_and_delivery", "source": "third_party" }
+        ]
+    })
+}
+
+/// Checks the RFC 9457 shape every failure must have, and returns the body.
+fn assert_problem(r: &Reply, status: u16, code: &str) -> Value {
+    assert_eq!(r.status.as_u16(), status, "{}", r.text());
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/problem+json"),
+        "{} {}",
+        r.status,
+        r.text()
+    );
+    let v = r.json();
+    assert_eq!(v["code"], code, "{v}");
+    assert_eq!(v["type"], format!("urn:custos:problem:{code}"), "{v}");
+    assert_eq!(v["status"], status, "{v}");
+    let rid = v["request_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no request_id in {v}"));
+    assert!(!rid.is_empty());
+    assert_eq!(r.header("x-request-id"), Some(rid), "header and body agree");
+    v
+}
+
+fn withheld(v: &Value) -> BTreeMap<String, String> {
+    v["withheld"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["category"].as_str().unwrap().to_owned(),
+                w["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn value_categories(v: &Value) -> Vec<String> {
+    let mut c: Vec<String> = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["category"].as_str().unwrap().to_owned())
+        .collect();
+    c.sort();
+    c
+}
+
+// ---------------------------------------------------------------------------------------
+// Purpose-bound reads
+
+#[tokio::test]
+async fn a_read_returns_exactly_the_categories_of_its_purpose() {
+    let app = app();
+    let (id, _) = app.create(&customer("Camille Martin")).await;
+
+    let r = app
+        .get(
+            &format!("/v1/subjects/{id}?purpose=account"),
+            Some(&app.tech),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["subject"], id.as_str());
+    assert_eq!(v["purpose"], "account");
+    assert_eq!(
+        value_categories(&v),
+        ["user.contact.email", "user.name"],
+        "{v}"
+    );
+    let name = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["category"] == "user.name")
+        .unwrap();
+    assert_eq!(name["value"], "Camille Martin");
+    assert_eq!(name["collected_for"], "account");
+    assert_eq!(
+        withheld(&v),
+        BTreeMap::from([
+            (
+                "user.behavior.browsing_history".to_owned(),
+                "not_for_purpose".to_owned()
+            ),
+            (
+                "user.financial.payment_reference".to_owned(),
+                "not_for_purpose".to_owned()
+            ),
+        ])
+    );
+    assert!(!r.text().contains("/shop/bikes") && !r.text().contains("pay_8Hq2Lx"));
+
+    // Another role, another purpose: the payment reference, not the browsing trace.
+    let r = app
+        .get(
+            &format!("/v1/subjects/{id}?purpose=payment_and_delivery"),
+            Some(&app.sales),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(
+        value_categories(&v),
+        [
+            "user.contact.email",
+            "user.financial.payment_reference",
+            "user.name"
+        ]
+    );
+    assert_eq!(
+        withheld(&v),
+        BTreeMap::from([(
+            "user.behavior.browsing_history".to_owned(),
+            "not_for_purpose".to_owned()
+        )])
+    );
+}
+
+#[tokio::test]
+async fn a_consent_purpose_without_consent_returns_nothing() {
+    let app = app();
+    let (id, _) = app.create(&customer("Camille Martin")).await;
+    let r = app
+        .get(
+            &format!("/v1/subjects/{id}?purpose=targeted_marketing"),
+            Some(&app.marketing),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["values"], json!([]), "{v}");
+    let w = withheld(&v);
+    assert_eq!(w.len(), 4, "{v}");
+    assert!(w.values().all(|reason| reason == "no_consent"), "{v}");
+    for secret in ["Camille", "example.fr", "/shop/bikes", "pay_8Hq2Lx"] {
+        assert!(!r.text().contains(secret), "{secret} leaked");
+    }
+    // The refusal is in the audit log.
+    let audit = app.store.audit_entries(&app.tenant, 1, 1000).unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(last.draft.action, "read");
+    assert_eq!(last.draft.outcome, Outcome::Deny);
+    assert_eq!(last.draft.purpose.as_deref(), Some("targeted_marketing"));
+}
+
+#[tokio::test]
+async fn a_role_outside_the_purpose_is_refused_and_the_refusal_audited() {
+    let app = app();
+    let (id, _) = app.create(&customer("Camille Martin")).await;
+    let before = app.store.audit_entries(&app.tenant, 1, 1000).unwrap().len();
+    let r = app
+        .send(
+            request(
+                "GET",
+                &format!("/v1/subjects/{id}?purpose=payment_and_delivery"),
+                Some(&app.tech),
+            )
+            .header("x-request-id", "deny-check-1")
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await;
+    let v = assert_problem(&r, 403, "VAULT-0003");
+    assert_eq!(v["request_id"], "deny-check-1");
+    assert!(!r.text().contains("Camille"));
+    let audit = app.store.audit_entries(&app.tenant, 1, 1000).unwrap();
+    assert_eq!(audit.len(), before + 1);
+    let e = &audit.last().unwrap().draft;
+    assert_eq!(e.outcome, Outcome::Deny);
+    assert_eq!(e.action, "read");
+    assert_eq!(e.purpose.as_deref(), Some("payment_and_delivery"));
+    assert_eq!(e.subject.map(|s| s.to_string()), Some(id.clone()));
+    assert_eq!(e.reason, "VAULT-0003");
+    assert_eq!(e.request_id.as_deref(), Some("deny-check-1"));
+}
+
+#[tokio::test]
+async fn bad_reads_fail_with_a_problem_document() {
+    let app = app();
+    let (id, _) = app.create(&customer("Camille Martin")).await;
+
+    let r = app
+        .get(
+            &format!("/v1/subjects/{id}?purpose=astrology"),
+            Some(&app.tech),
+        )
+        .await;
+    assert_problem(&r, 422, "VAULT-0002");
+
+    let r = app
+        .get(&format!("/v1/subjects/{id}"), Some(&app.tech))
+        .await;
+    assert_problem(&r, 400, "HTTP-0403");
+    let r = app
+        .get(&format!("/v1/subjects/{id}?purpose="), Some(&app.tech))
+        .await;
+    assert_problem(&r, 400, "HTTP-0403");
+
+    let r = app
+        .get("/v1/subjects/not-a-uuid?purpose=account", Some(&app.tech))
+        .await;
+    assert_problem(&r, 400, "HTTP-0401");
+
+    let unknown = uuid::Uuid::now_v7();
+    let r = app
+        .get(
+            &format!("/v1/subjects/{unknown}?purpose=account"),
+            Some(&app.tech),
+        )
+        .await;
+    assert_problem(&r, 404, "VAULT-0005");
+
+    // Paths and methods the router does not know are problems too.
+    let r = app.get("/v1/nothing-here", Some(&app.tech)).await;
+    assert_problem(&r, 404, "HTTP-0404");
+    let r = app
+        .send(
+            request("PUT", "/v1/subjects", Some(&app.admin))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_problem(&r, 405, "HTTP-0405");
+    assert_eq!(r.header("allow"), Some("POST"));
+    // A query string axum cannot decode: a problem, and its own message (which
+    // may quote the input) is not passed on.
+    let r = app
+        .get(
+            &format!("/v1/subjects/{id}?purpose=account&purpose=contact"),
+            Some(&app.tech),
+        )
+        .await;
+    assert_problem(&r, 400, "HTTP-0400");
+    assert!(!r.text().contains("contact"), "{}", r.text());
+    let r = app
+        .get("/v1/policy/notice?format=pdf", Some(&app.tech))
+        .await;
+    assert_problem(&r, 400, "HTTP-0406");
+}
+
+#[tokio::test]
+async fn records_are_added_and_found_by_email() {
+    let app = app();
+    let (id, _) = app.create(&customer("Camille Martin")).await;
+    let add = json!({ "records": [
+        { "category": "user.contact.phone_number", "value": "+33612345678", "purpose": "account" }
+    ] });
+    let r = app
+        .post(
+            &format!("/v1/subjects/{id}/records"),
+            Some(&app.sales),
+            &add,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["subject"], id.as_str());
+    let r = app
+        .get(
+            &format!("/v1/subjects/{id}?purpose=account"),
+            Some(&app.tech),
+        )
+        .await;
+    assert!(value_categories(&r.json()).contains(&"user.contact.phone_number".to_owned()));
+
+    // A role may not write for a purpose it does not serve.
+    let r = app
+        .post(
+            &format!("/v1/subjects/{id}/records"),
+            Some(&app.marketing),
+            &add,
+        )
+        .await;
+    assert_problem(&r, 403, "VAULT-0003");
+    let unknown = uuid::Uuid::now_v7();
+    let r = app
+        .post(
+            &format!("/v1/subjects/{unknown}/records"),
+            Some(&app.sales),
+            &add,
+        )
+        .await;
+    assert_problem(&r, 404, "VAULT-0005");
+
+    // Lookup by e-mail: normalised, and in the body rather than the URL.
+    let find = json!({ "category": "user.contact.email", "value": " Camille.Martin@EXAMPLE.fr ", "purpose": "account" });
+    let r = app.post("/v1/lookup", Some(&app.sales), &find).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["subjects"], json!([id]));
+    let r = app.post("/v1/lookup", Some(&app.marketing), &find).await;
+    assert_problem(&r, 403, "VAULT-0003");
+    let r = app
+        .post(
+            "/v1/lookup",
+            Some(&app.sales),
+            &json!({ "category": "user.name", "value": "Camille Martin", "purpose": "account" }),
+        )
+        .await;
+    let v = assert_problem(&r, 422, "VAULT-0001");
+    assert_eq!(v["errors"][0]["pointer"], "/category");
+    assert!(!r.text().contains("Camille"));
+}
+
+#[tokio::test]
+async fn the_request_id_is_echoed_or_generated() {
+    let app = app();
+    let r = app
+        .send(
+            request("GET", "/v1/policy", Some(&app.tech))
+                .header("x-request-id", "client-chosen_42")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("x-request-id"), Some("client-chosen_42"));
+
+    let a = app.get("/v1/policy", Some(&app.tech)).await;
+    let b = app.get("/v1/policy", Some(&app.tech)).await;
+    let (a, b) = (
+        a.header("x-request-id").unwrap(),
+        b.header("x-request-id").unwrap(),
+    );
+    assert!(uuid::Uuid::parse_str(a).is_ok(), "{a}");
+    assert_ne!(a, b);
+
+    // An id that could smuggle text into logs is replaced, not echoed.
+    let r = app
+        .send(
+            request("GET", "/v1/policy", Some(&app.tech))
+                .header("x-request-id", "a b\"<script>")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(uuid::Uuid::parse_str(r.header("x-request-id").unwrap()).is_ok());
+}
+
+// ---------------------------------------------------------------------------------------
+// Authentication and authorisation
+
+#[tokio::test]
+async fn requests_without_a_valid_key_are_unauthorized() {
+    let app = app();
+    let r = app.get("/v1/policy", None).await;
+    let v = assert_problem(&r, 401, "AUTH-0001");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    assert!(v["detail"].as_str().unwrap().contains("Bearer"));
+
+    let r = app
+        .send(
+            Request::get("/v1/policy")
+                .header(header::AUTHORIZATION, "Basic dXNlcjpwYXNz")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_problem(&r, 401, "AUTH-0001");
+
+    // The scheme is case-insensitive.
+    let r = app
+        .send(
+            Request::get("/v1/policy")
+                .header(header::AUTHORIZATION, format!("bearer {}", app.tech))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    // Right id, wrong secret.
+    let (id, secret) = app.tech.split_once('.').unwrap();
+    let flipped: String = secret
+        .chars()
+        .map(|c| if c == '0' { '1' } else { '0' })
+        .collect();
+    let r = app
+        .get("/v1/policy", Some(&format!("{id}.{flipped}")))
+        .await;
+    assert_problem(&r, 401, "AUTH-0002");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    // Unknown id.
+    let r = app
+        .get("/v1/policy", Some(&format!("ck_0000000000000000.{secret}")))
+        .await;
+    assert_problem(&r, 401, "AUTH-0002");
+}
+
+#[tokio::test]
+async fn a_revoked_key_stops_working() {
+    let app = app();
+    let r = app.get("/v1/policy", Some(&app.tech)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let tech_id = app.tech.split_once('.').unwrap().0.to_owned();
+
+    // Only admins revoke.
+    let r = app
+        .send(
+            request("DELETE", &format!("/v1/keys/{tech_id}"), Some(&app.sales))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_problem(&r, 403, "AUTH-0003");
+
+    let r = app
+        .send(
+            request("DELETE", &format!("/v1/keys/{tech_id}"), Some(&app.admin))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let r = app.get("/v1/policy", Some(&app.tech)).await;
+    assert_problem(&r, 401, "AUTH-0002");
+    // Other keys are unaffected.
+    let r = app.get("/v1/policy", Some(&app.sales)).await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    let r = app.get("/v1/keys", Some(&app.admin)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let keys = r.json();
+    let listed = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == tech_id.as_str())
+        .unwrap();
+    assert!(!listed["revoked_at"].is_null());
+    assert!(
+        !r.text().contains(app.tech.split_once('.').unwrap().1),
+        "secrets are never listed"
+    );
+
+    let r = app
+        .send(
+            request("DELETE", "/v1/keys/ck_ffffffffffffffff", Some(&app.admin))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_problem(&r, 422, "VAULT-0001");
+}
+
+#[tokio::test]
+async fn only_admins_issue_keys_and_issued_keys_work() {
+    let app = app();
+    let body = json!({ "role": "sales_order_delivery", "purposes": ["account"] });
+    let r = app.post("/v1/keys", Some(&app.sales), &body).await;
+    assert_problem(&r, 403, "AUTH-0003");
+
+    let r = app.post("/v1/keys", Some(&app.admin), &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let token = r.json()["token"].as_str().unwrap().to_owned();
+
+    // The new key is limited to `account`.
+    let (id, _) = app.create(&customer("Camille Martin")).await;
+    let r = app
+        .get(&format!("/v1/subjects/{id}?purpose=account"), Some(&token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .get(
+            &format!("/v1/subjects/{id}?purpose=payment_and_delivery"),
+            Some(&token),
+        )
+        .await;
+    assert_problem(&r, 403, "VAULT-0004");
+
+    let r = app
+        .post(
+            "/v1/keys",
+            Some(&app.admin),
+            &json!({ "role": "nosuchrole", "purposes": ["nosuchpurpose"] }),
+        )
+        .await;
+    let v = assert_problem(&r, 422, "VAULT-0001");
+    let pointers: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, ["/role", "/purposes/0"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation of writes
+
+#[tokio::test]
+async fn a_bad_write_lists_every_problem_and_echoes_no_value() {
+    let app = app();
+    let before = app.store.counts(&app.tenant).unwrap();
+    let secrets = [
+        "4111 1111 1111 1111",
+        "738",
+        "12/29",
+        "Cassiopee-Unknown",
+        "not-an-email-at-all",
+    ];
+    let body = json!({
+        "records": [
+            { "category": "user.name", "value": "Camille Martin", "purpose": "account" },
+            { "category": "user.account.profile", "value": "pay me back on 4111 1111 1111 1111 please", "purpose": "account" },
+            { "category": "user.account.profile", "value": { "note": "ok", "cvv": "738" }, "purpose": "account" },
+            { "category": "user.financial.card_expiry", "value": "12/29", "purpose": "card_payment" },
+            { "category": "user.horoscope", "value": "Cassiopee-Unknown", "purpose": "account" },
+            { "category": "user.contact.email", "value": "not-an-email-at-all", "purpose": "account" }
+        ]
+    });
+    let r = app
+        .send(
+            request("POST", "/v1/subjects", Some(&app.admin))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-request-id", "validation-1")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await;
+    let v = assert_problem(&r, 422, "VAULT-0001");
+    let errors: Vec<(String, String)> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["pointer"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expect = [
+        ("/records/1/value", "VAULT-0103"),     // card number in free text
+        ("/records/2/value/cvv", "VAULT-0104"), // CVV-named field
+        ("/records/3/category", "VAULT-0102"),  // never stored
+        ("/records/4/category", "VAULT-0101"),  // unknown category
+        ("/records/5/value", "VAULT-0105"),     // not an email
+    ];
+    for (pointer, code) in expect {
+        assert!(
+            errors.iter().any(|(p, c)| p == pointer && c == code),
+            "{pointer} {code} missing from {errors:?}"
+        );
+    }
+    assert!(
+        !errors.iter().any(|(p, _)| p.starts_with("/records/0/")),
+        "the good record is not blamed: {errors:?}"
+    );
+    let text = r.text();
+    for secret in secrets {
+        assert!(!text.contains(secret), "`{secret}` echoed in {text}");
+    }
+    assert!(!text.contains("4111111111111111"));
+    assert!(!text.contains("Camille"));
+    // Nothing was written, not even the good record.
+    let after = app.store.counts(&app.tenant).unwrap();
+    assert_eq!(after.subjects, before.subjects);
+    assert_eq!(after.records, before.records);
+}
+
+#[tokio::test]
+async fn unreadable_bodies_are_refused_without_echo() {
+    let app = app();
+    let before = app.subjects();
+
+    // Not JSON at all.
+    let r = app
+        .send(
+            request("POST", "/v1/subjects", Some(&app.admin))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    r#"{"records": [{"category": "user.name", "value": "Zephyrine Quelquechose"#,
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_problem(&r, 400, "HTTP-0400");
+    assert!(!r.text().contains("Zephyrine"), "{}", r.text());
+
+    // JSON of the wrong shape: serde would quote the value.
+    let r = app
+        .post(
+            "/v1/subjects",
+            Some(&app.admin),
+            &json!({ "records": "Zephyrine Quelquechose" }),
+        )
+        .await;
+    assert_problem(&r, 400, "HTTP-0400");
+    assert!(!r.text().contains("Zephyrine"), "{}", r.text());
+    let r = app
+        .post(
+            "/v1/subjects",
+            Some(&app.admin),
+            &json!({ "records": [{ "category": "user.name", "value": "x", "purpose": 12345678 }] }),
+        )
+        .await;
+    assert_problem(&r, 400, "HTTP-0400");
+    assert!(!r.text().contains("12345678"), "{}", r.text());
+
+    // Wrong media type.
+    let r = app
+        .send(
+            request("POST", "/v1/subjects", Some(&app.admin))
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from(customer("Camille Martin").to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_problem(&r, 415, "HTTP-0415");
+
+    // Over 1 MiB.
+    let big = format!(
+        r#"{{"records":[{{"category":"user.account.profile","purpose":"account","value":"{}"}}]}}"#,
+        "a".repeat(custos_server::MAX_BODY_BYTES)
+    );
+    let r = app
+        .send(
+            request("POST", "/v1/subjects", Some(&app.admin))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(big))
+                .unwrap(),
+        )
+        .await;
+    assert_problem(&r, 413, "HTTP-0413");
+
+    assert_eq!(app.subjects(), before, "nothing was written");
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_answer() {
+    let app = app();
+    let before = app.subjects();
+    let body = customer("Camille Martin").to_string();
+    let send = |body: String| {
+        request("POST", "/v1/subjects", Some(&app.admin))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", "order-2026-0001")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let first = app.send(send(body.clone())).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let second = app.send(send(body)).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text());
+    assert_eq!(second.header("idempotent-replayed"), Some("true"));
+    assert_eq!(first.json()["subject"], second.json()["subject"]);
+    assert_eq!(first.json()["records"], second.json()["records"]);
+    assert_eq!(app.subjects(), before + 1, "one subject, not two");
+
+    let other = app.send(send(customer("Someone Else").to_string())).await;
+    assert_problem(&other, 422, "VAULT-0007");
+    assert_eq!(app.subjects(), before + 1);
+
+    let bad = app
+        .send(
+            request("POST", "/v1/subjects", Some(&app.admin))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("idempotency-key", "")
+                .body(Body::from(customer("X").to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_problem(&bad, 400, "HTTP-0402");
+}
+
+// ---------------------------------------------------------------------------------------
+// Rate limits, health, metrics, documents
+
+#[tokio::test]
+async fn the_rate_limit_refuses_then_recovers_as_time_passes() {
+    let app = app_with(RateLimiter::new(1, 2));
+    for _ in 0..2 {
+        let r = app.get("/v1/policy", Some(&app.tech)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let r = app.get("/v1/policy", Some(&app.tech)).await;
+    assert_problem(&r, 429, "HTTP-0429");
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    // Buckets are per key.
+    let r = app.get("/v1/policy", Some(&app.sales)).await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    app.clock.advance(SignedDuration::from_secs(2));
+    let r = app.get("/v1/policy", Some(&app.tech)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    let m = app.get("/metrics", None).await;
+    assert!(
+        m.text().contains("custos_rate_limited_total 1"),
+        "{}",
+        m.text()
+    );
+}
+
+#[tokio::test]
+async fn health_and_metrics_carry_no_personal_data() {
+    let app = app();
+    let r = app.get("/healthz", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["status"], "ok");
+
+    let (id, _) = app.create(&customer("Camille Martin")).await;
+    let r = app
+        .get(
+            &format!("/v1/subjects/{id}?purpose=account"),
+            Some(&app.tech),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    app.get("/v1/does-not-exist", None).await;
+
+    let r = app.get("/metrics", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.text();
+    assert!(
+        text.contains("# TYPE custos_http_requests_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"custos_http_requests_total{method="GET",route="/v1/subjects/{id}",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"custos_http_requests_total{method="POST",route="/v1/subjects",status="201"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(!text.contains(&id), "subject ids never become labels");
+    assert!(
+        !text.contains("does-not-exist"),
+        "unknown paths are not labels"
+    );
+    assert!(!text.contains("Camille"));
+}
+
+/// Every route of the router, with its methods. Kept by hand on purpose: adding a
+/// route means adding it here and to the OpenAPI document.
+const ROUTES: [(&str, &[&str]); 14] = [
+    ("/healthz", &["get"]),
+    ("/metrics", &["get"]),
+    ("/v1/openapi.json", &["get"]),
+    ("/v1/docs", &["get"]),
+    ("/v1/docs.js", &["get"]),
+    ("/v1/subjects", &["post"]),
+    ("/v1/subjects/{id}", &["get"]),
+    ("/v1/subjects/{id}/records", &["post"]),
+    ("/v1/lookup", &["post"]),
+    ("/v1/policy", &["get"]),
+    ("/v1/policy/notice", &["get"]),
+    ("/v1/keys", &["get", "post"]),
+    ("/v1/keys/{id}", &["delete"]),
+    ("/v1/audit/verify", &["get"]),
+];
+
+#[tokio::test]
+async fn the_openapi_document_describes_exactly_the_routes() {
+    let app = app();
+    let r = app.get("/v1/openapi.json", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+
+    let mut expected: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (path, methods) in ROUTES {
+        let e = expected.entry(path).or_default();
+        e.extend(methods.iter().copied());
+        e.sort_unstable();
+        e.dedup();
+    }
+    let documented: BTreeMap<&str, Vec<&str>> = paths
+        .iter()
+        .map(|(p, item)| {
+            let mut m: Vec<&str> = item
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .filter(|k| ["get", "post", "put", "patch", "delete"].contains(k))
+                .collect();
+            m.sort_unstable();
+            (p.as_str(), m)
+        })
+        .collect();
+    assert_eq!(documented, expected);
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object();
+            assert!(
+                responses.is_some_and(|r| !r.is_empty()),
+                "{method} {path} has no responses"
+            );
+        }
+    }
+    // Every $ref points at a schema that exists.
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let text = doc.to_string();
+    for part in text.split("\"#/components/schemas/").skip(1) {
+        let name = part.split('"').next().unwrap();
+        assert!(schemas.contains_key(name), "dangling $ref to {name}");
+    }
+
+    // And each documented operation is really routed (not the fallback, not 405).
+    for (path, methods) in &expected {
+        let uri = path
+            .replace("{id}", "0190b1c6-0000-7000-8000-000000000000")
+            .replace(
+                "/v1/keys/0190b1c6-0000-7000-8000-000000000000",
+                "/v1/keys/ck_x",
+            );
+        for method in methods {
+            let r = app
+                .send(
+                    request(&method.to_uppercase(), &uri, None)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await;
+            assert!(
+                r.status != StatusCode::NOT_FOUND && r.status != StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {uri}: {} {}",
+                r.status,
+                r.text()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_docs_page_loads_nothing_from_elsewhere() {
+    let app = app();
+    let r = app.get("/v1/docs", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(!csp.contains("http"), "{csp}");
+    let html = r.text();
+    assert!(html.contains("/v1/openapi.json"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
+    let js = app.get("/v1/docs.js", None).await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(!js.text().contains("http://") && !js.text().contains("https://"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Audit and integrity
+
+#[tokio::test]
+async fn the_audit_chain_verifies() {
+    let app = app();
+    let (id, _) = app.create(&customer("Camille Martin")).await;
+    app.get(
+        &format!("/v1/subjects/{id}?purpose=account"),
+        Some(&app.tech),
+    )
+    .await;
+    let r = app.get("/v1/audit/verify", Some(&app.tech)).await;
+    assert_problem(&r, 403, "AUTH-0003");
+    let r = app.get("/v1/audit/verify", Some(&app.admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["valid"], true, "{v}");
+    // Four keys issued, one write, one read.
+    assert!(v["entries"].as_u64().unwrap() >= 6, "{v}");
+    assert_eq!(v["head"].as_str().unwrap().len(), 64);
+}
+
+fn db(app: &App) -> rusqlite::Connection {
+    rusqlite::Connection::open(app.store.path()).unwrap()
+}
+
+fn ciphertext(conn: &rusqlite::Connection, record: &str) -> Vec<u8> {
+    conn.query_row(
+        "SELECT ciphertext FROM records WHERE tenant = ?1 AND id = ?2",
+        ["plume", record],
+        |row| row.get(0),
+    )
+    .unwrap()
+}
+
+fn set_ciphertext(conn: &rusqlite::Connection, record: &str, blob: &[u8]) {
+    let n = conn
+        .execute(
+            "UPDATE records SET ciphertext = ?1 WHERE tenant = 'plume' AND id = ?2",
+            rusqlite::params![blob, record],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn an_altered_ciphertext_is_an_integrity_error_not_wrong_data() {
+    let app = app();
+    let (id, records) = app.create(&customer("Camille Martin")).await;
+    let name_record = &records[0];
+    let conn = db(&app);
+    let mut blob = ciphertext(&conn, name_record);
+    let last = blob.len() - 1;
+    blob[last] ^= 0x01;
+    set_ciphertext(&conn, name_record, &blob);
+    // A byte in the middle, on the e-mail record.
+    let mut blob = ciphertext(&conn, &records[1]);
+    let mid = blob.len() / 2;
+    blob[mid] ^= 0x80;
+    set_ciphertext(&conn, &records[1], &blob);
+
+    let r = app
+        .get(
+            &format!("/v1/subjects/{id}?purpose=account"),
+            Some(&app.tech),
+        )
+        .await;
+    let v = assert_problem(&r, 500, "VAULT-0009");
+    assert!(v.get("errors").is_none());
+    assert!(!r.text().contains("Camille") && !r.text().contains("example.fr"));
+
+    // Categories not opened for this purpose are not affected.
+    let r = app
+        .get(
+            &format!("/v1/subjects/{id}?purpose=targeted_marketing"),
+            Some(&app.marketing),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn ciphertexts_moved_between_subjects_do_not_open() {
+    let app = app();
+    let (alice, a_records) = app.create(&customer("Alice Aubert")).await;
+    let (bruno, b_records) = app.create(&customer("Bruno Berger")).await;
+    let conn = db(&app);
+    let a = ciphertext(&conn, &a_records[0]);
+    let b = ciphertext(&conn, &b_records[0]);
+    set_ciphertext(&conn, &a_records[0], &b);
+    set_ciphertext(&conn, &b_records[0], &a);
+
+    for (id, other) in [(&alice, "Bruno"), (&bruno, "Alice")] {
+        let r = app
+            .get(
+                &format!("/v1/subjects/{id}?purpose=account"),
+                Some(&app.sales),
+            )
+            .await;
+        assert_problem(&r, 500, "VAULT-0009");
+        assert!(!r.text().contains(other), "{}", r.text());
+    }
+
+    // Swapping back restores both: the data itself was never lost.
+    set_ciphertext(&conn, &a_records[0], &a);
+    set_ciphertext(&conn, &b_records[0], &b);
+    let r = app
+        .get(
+            &format!("/v1/subjects/{alice}?purpose=account"),
+            Some(&app.sales),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("Alice Aubert"));
+}
