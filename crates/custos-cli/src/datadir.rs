@@ -94,6 +94,32 @@ impl DataDir {
     }
 }
 
+impl DataDir {
+    /// Takes the data directory's exclusive lock, held for as long as the returned
+    /// file lives: one `custos serve` per directory, and no key rotation under a
+    /// running server (it keeps the old keys in memory and would go on using them).
+    pub fn lock(&self, what: &str) -> anyhow::Result<std::fs::File> {
+        let path = self.root.join("serve.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(InputError(format!(
+                "{what}: a custos serve is running on {}; stop it first",
+                self.root.display()
+            ))
+            .into()),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(anyhow::Error::new(e).context(format!("cannot lock {}", path.display())))
+            }
+        }
+    }
+}
+
 pub fn tenant(name: &str) -> anyhow::Result<TenantId> {
     TenantId::new(name)
         .ok_or_else(|| InputError(format!("`{name}` is not a tenant id (a-z, 0-9, -, _)")).into())

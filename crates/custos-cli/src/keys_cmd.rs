@@ -143,6 +143,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Rotate { retire_old, place } => {
             let dir = DataDir::new(&place.data_dir);
             let (mut file, _) = dir.key_ring()?;
+            let _lock = dir.lock("cannot rotate keys")?;
             let store = dir.store(place.database_url.as_deref())?;
             let version = file.rotate(&clock.now().to_string())?;
             // The new version is saved before any data key uses it, so a crash in

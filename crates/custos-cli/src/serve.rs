@@ -46,6 +46,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let clock = system_clock();
     let dir = DataDir::new(&args.data_dir);
     dir.init(clock.as_ref())?;
+    let _lock = dir.lock("cannot start")?;
     let (_, keys) = dir.key_ring()?;
     let store = dir.store(args.database_url.as_deref())?;
     let tenant = tenant(DEFAULT_TENANT)?;
@@ -111,17 +112,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .map_err(|e| InputError(format!("cannot listen on {}: {e}", args.listen)))?;
         let addr = listener.local_addr()?;
-        println!("custos is listening on http://{addr}  (API docs: http://{addr}/v1/docs)");
-        println!("data directory: {}", dir.root.display());
-        if let Some(k) = &issued {
-            println!(
-                "admin API key (shown once, keep it safe): {}",
-                k.token.as_str()
-            );
-        }
+        banner(addr, &dir.root, issued.as_ref().map(|k| k.token.as_str()));
         custos_server::serve(listener, app)
             .await
             .context("server failed")?;
         Ok::<(), anyhow::Error>(())
     })
+}
+
+/// What `serve` prints on stdout once it listens: the one place the first admin
+/// token is shown. Line by line, so a supervisor reading the pipe sees each at once.
+#[allow(clippy::print_stdout)]
+fn banner(addr: std::net::SocketAddr, root: &std::path::Path, admin_token: Option<&str>) {
+    println!("custos is listening on http://{addr}  (API docs: http://{addr}/v1/docs)");
+    println!("data directory: {}", root.display());
+    if let Some(token) = admin_token {
+        println!("admin API key (shown once, keep it safe): {token}");
+    }
 }

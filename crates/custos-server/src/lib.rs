@@ -108,6 +108,8 @@ async fn observe<S: Store>(
     state
         .metrics
         .observe(&method, &route, resp.status().as_u16(), micros);
+    // Route templates only: paths carry subject ids and bodies carry values; neither is logged.
+    tracing::info!(request_id = %id, %method, %route, status = resp.status().as_u16(), micros, "request");
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }

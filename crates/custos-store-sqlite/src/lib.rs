@@ -198,6 +198,7 @@ impl SqliteStore {
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(db)?;
         conn.busy_timeout(self.options.busy_timeout).map_err(db)?;
+        tune(&conn)?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(conn)
     }
@@ -227,7 +228,21 @@ fn configure_writer(conn: &Connection, options: &SqliteOptions) -> Result<()> {
     conn.pragma_update(None, "synchronous", synchronous)
         .map_err(db)?;
     conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+    tune(conn)?;
+    // Checkpoint less often: each checkpoint syncs, and reads commit an audit entry.
+    conn.pragma_update(None, "wal_autocheckpoint", 4000)
+        .map_err(db)?;
     conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Memory-map the file so page reads are memory copies rather than `pread` calls
+/// (measured: the read path spent about a tenth of its time in `pread`).
+fn tune(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "mmap_size", 1i64 << 30)
+        .map_err(db)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(db)?;
     Ok(())
 }
 

@@ -299,7 +299,13 @@ impl Server {
             .current_dir(workspace())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log_path(data_dir))
+                    .unwrap(),
+            ));
         for var in [
             "CUSTOS_DATA_DIR",
             "CUSTOS_POLICY",
@@ -390,6 +396,11 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Where a test server's log (its stderr) goes: beside its data directory.
+fn log_path(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.with_extension("log")
 }
 
 /// A minimal HTTP/1.1 client: one request per connection.
@@ -593,6 +604,14 @@ fn key_rotation_rewraps_data_keys_and_data_stays_readable() {
     let mut server = Server::start(&data);
     let admin = server.admin_key();
     let subject = write_customer(&server, &admin);
+    // A running server keeps its keys in memory: rotating under it is refused.
+    let out = custos(&["keys", "rotate", "--data-dir", dir]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("stop it first"),
+        "{}",
+        text(&out.stderr)
+    );
     drop(server);
 
     let out = custos(&[
@@ -680,4 +699,107 @@ fn audit_verify_passes_then_names_the_tenant_whose_log_was_altered() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn no_personal_value_reaches_the_database_file_or_the_logs() {
+    let data = tempdir().join("data");
+    let mut server = Server::start(&data);
+    let admin = server.admin_key();
+    let values = [
+        "Zacharie Quennevilleux",
+        "zacharie.q@example.org",
+        "+33698765432",
+        "17 impasse des Tilleuls",
+    ];
+    let body = format!(
+        r#"{{"records":[
+        {{"category":"user.name","value":"{}","purpose":"account"}},
+        {{"category":"user.contact.email","value":"{}","purpose":"account"}},
+        {{"category":"user.contact.phone_number","value":"{}","purpose":"account"}},
+        {{"category":"user.contact.address","value":"{}","purpose":"account"}}
+    ]}}"#,
+        values[0], values[1], values[2], values[3]
+    );
+    let (status, reply) = server.call("POST", "/v1/subjects", Some(&admin), Some(&body));
+    assert_eq!(status, 201, "{reply}");
+    let subject = serde_json::from_str::<serde_json::Value>(&reply).unwrap()["subject"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Reads, lookups and refused writes must not log values either.
+    let out = custos(&[
+        "keys",
+        "create",
+        "--role",
+        "sales_order_delivery",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    let sales = text(&out.stdout).lines().next().unwrap().to_owned();
+    let (status, reply) = server.call(
+        "GET",
+        &format!("/v1/subjects/{subject}?purpose=account"),
+        Some(&sales),
+        None,
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert!(
+        reply.contains(values[0]),
+        "the owner of the purpose reads the value back"
+    );
+    let lookup = format!(
+        r#"{{"category":"user.contact.email","value":"{}","purpose":"account"}}"#,
+        values[1]
+    );
+    let (status, _) = server.call("POST", "/v1/lookup", Some(&sales), Some(&lookup));
+    assert_eq!(status, 200);
+    let bad = format!(
+        r#"{{"records":[{{"category":"user.contact.email","value":"{} 4111 1111 1111 1111","purpose":"account"}}]}}"#,
+        values[3]
+    );
+    let (status, reply) = server.call("POST", "/v1/subjects", Some(&sales), Some(&bad));
+    assert_eq!(status, 422);
+    assert!(
+        !reply.contains(values[3]),
+        "errors do not echo values: {reply}"
+    );
+    let broken = format!(r#"{{"records": [{{"category": "{}""#, values[0]);
+    let (status, reply) = server.call("POST", "/v1/subjects", Some(&sales), Some(&broken));
+    assert_eq!(status, 400);
+    assert!(!reply.contains(values[0]), "{reply}");
+    server.stop();
+
+    let log = std::fs::read(log_path(&data)).unwrap();
+    assert!(
+        String::from_utf8_lossy(&log).contains("request"),
+        "the server logged its requests"
+    );
+    let mut files = vec![log];
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("custos.db")
+        {
+            files.push(std::fs::read(&path).unwrap());
+        }
+    }
+    assert!(files.len() >= 2, "database file found");
+    for bytes in &files {
+        for v in values {
+            let needle = v.as_bytes();
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "`{v}` found in plaintext"
+            );
+            let lower = v.to_lowercase();
+            assert!(
+                !bytes.windows(lower.len()).any(|w| w == lower.as_bytes()),
+                "`{lower}` found"
+            );
+        }
+    }
 }

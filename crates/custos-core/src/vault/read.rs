@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use custos_crypto::{Aad, blind_index, blind_index_email, blind_index_phone, open};
 use custos_policy::model::Shape;
-use custos_store::{Outcome, RecordId, Store, SubjectId, SubjectState, Timestamp};
+use custos_store::{Outcome, Record, RecordId, Store, Subject, SubjectId, SubjectState, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -144,13 +144,47 @@ impl<S: Store> Vault<S> {
             .read_subject(&actor.tenant, subject, &[], &audit)?;
 
         let allowed: BTreeSet<&str> = allowed.iter().map(String::as_str).collect();
+        let (values, withheld) = match self.open_allowed(actor, &row, records, &allowed, gate) {
+            Ok(v) => v,
+            // The read was audited as released, but nothing was: record the failure too.
+            Err(VaultError::Integrity) => {
+                return Err(self.deny(
+                    actor,
+                    ctx,
+                    "read",
+                    Some(purpose),
+                    Some(subject),
+                    VaultError::Integrity,
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(ReadOutcome {
+            subject,
+            purpose: purpose.to_owned(),
+            policy_version: policy.number,
+            values,
+            withheld,
+        })
+    }
+
+    /// Decrypts the allowed records; lists every other category held as withheld.
+    fn open_allowed(
+        &self,
+        actor: &Actor,
+        row: &Subject,
+        records: Vec<Record>,
+        allowed: &BTreeSet<&str>,
+        gate: Option<WithheldReason>,
+    ) -> Result<(Vec<ReadValue>, Vec<Withheld>), VaultError> {
+        let subject = row.id.to_string();
         let mut values = Vec::new();
         let mut withheld: BTreeMap<String, WithheldReason> = BTreeMap::new();
         let needs_key = records
             .iter()
             .any(|r| allowed.contains(r.category.as_str()));
         let dek = if needs_key {
-            Some(self.subject_key(&actor.tenant, &row)?)
+            Some(self.subject_key(&actor.tenant, row)?)
         } else {
             None
         };
@@ -159,7 +193,7 @@ impl<S: Store> Vault<S> {
                 (Some(dek), true) => {
                     let aad = Aad::new(
                         actor.tenant.as_str(),
-                        &subject.to_string(),
+                        &subject,
                         &r.category,
                         &r.id.to_string(),
                     )?;
@@ -183,16 +217,11 @@ impl<S: Store> Vault<S> {
                 }
             }
         }
-        Ok(ReadOutcome {
-            subject,
-            purpose: purpose.to_owned(),
-            policy_version: policy.number,
-            values,
-            withheld: withheld
-                .into_iter()
-                .map(|(category, reason)| Withheld { category, reason })
-                .collect(),
-        })
+        let withheld = withheld
+            .into_iter()
+            .map(|(category, reason)| Withheld { category, reason })
+            .collect();
+        Ok((values, withheld))
     }
 
     /// Finds subjects by an exact email or phone (blind index), for a purpose that

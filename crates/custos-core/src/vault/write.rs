@@ -99,9 +99,6 @@ impl<S: Store> Vault<S> {
         req: &WriteRequest,
         ctx: &RequestCtx,
     ) -> Result<WriteOutcome, VaultError> {
-        if let Some(replayed) = self.replay(actor, ctx)? {
-            return Ok(replayed);
-        }
         let policy = self.policy(&actor.tenant)?;
         let problems = validate(&policy.policy, req, existing.is_none());
         if !problems.is_empty() {
@@ -112,6 +109,10 @@ impl<S: Store> Vault<S> {
             if let Err(e) = self.authorise_write(actor, &policy, purpose) {
                 return Err(self.deny(actor, ctx, "write", Some(purpose), existing, e));
             }
+        }
+        // A replay is answered only after the caller proved it may make this write.
+        if let Some(replayed) = self.replay(actor, ctx)? {
+            return Ok(replayed);
         }
 
         let now = self.clock.now();
@@ -218,7 +219,7 @@ impl<S: Store> Vault<S> {
             .idempotency
             .as_ref()
             .map(|(key, hash)| IdempotentResponse {
-                key: key.clone(),
+                key: scoped_key(actor, key),
                 request_hash: *hash,
                 status: 201,
                 // The audit sequence is only known after the write; replays report 0.
@@ -255,7 +256,10 @@ impl<S: Store> Vault<S> {
         let Some((key, hash)) = &ctx.idempotency else {
             return Ok(None);
         };
-        let Some(stored) = self.store.idempotent_response(&actor.tenant, key)? else {
+        let Some(stored) = self
+            .store
+            .idempotent_response(&actor.tenant, &scoped_key(actor, key))?
+        else {
             return Ok(None);
         };
         if !custos_crypto::ct_eq(&stored.request_hash, hash) {
@@ -289,6 +293,12 @@ impl<S: Store> Vault<S> {
         let aad = Aad::subject(tenant.as_str(), &subject.id.to_string())?;
         Ok(unwrap_dek(&kek, &subject.wrapped_dek, &aad)?)
     }
+}
+
+/// Idempotency keys belong to the API key that sent them: another caller reusing the
+/// same string neither sees the first answer nor blocks it.
+fn scoped_key(actor: &Actor, key: &str) -> String {
+    format!("{}/{key}", actor.key_id)
 }
 
 /// When a value expires, if its retention counts from collection; other triggers

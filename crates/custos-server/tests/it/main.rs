@@ -1,5 +1,6 @@
-//! The HTTP API, driven in-process as a client would drive it: one app per test over a
-//! temporary SQLite store, a test clock, and the Plume SASU policy.
+//! The HTTP API over real HTTP: each test starts the server on an ephemeral loopback
+//! port (over a temporary SQLite store, a test clock and the Plume SASU policy) and
+//! talks to it with an HTTP/1.1 client, as an application would.
 
 // Test helpers may panic: a failed expectation is the point of a test.
 #![allow(
@@ -13,7 +14,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Router;
+use std::net::SocketAddr;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use custos_core::api_keys::{self, KeySpec};
@@ -26,15 +28,16 @@ use custos_server::{AppState, RateLimiter};
 use custos_store::{Outcome, Store, TenantId, Timestamp};
 use custos_store_sqlite::SqliteStore;
 use http_body_util::BodyExt;
+use hyper_util::rt::TokioIo;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 const POLICY: &str = include_str!("../../../../policies/plume-sasu.toml");
 
 /// One running application and the handles a test needs to look behind it.
 struct App {
-    router: Router,
+    addr: SocketAddr,
+    keys: Arc<KeyRing>,
     store: Arc<SqliteStore>,
     clock: Arc<TestClock>,
     tenant: TenantId,
@@ -83,13 +86,20 @@ fn app_with(limiter: RateLimiter) -> App {
     let tech = issue("technical_services", false);
     let vault = Arc::new(Vault::new(
         Arc::clone(&store),
-        keys,
+        Arc::clone(&keys),
         Arc::clone(&clock) as Arc<dyn custos_core::clock::Clock>,
         Arc::new(NothingRecorded),
     ));
     let router = custos_server::router(AppState::new(vault, limiter));
+    // Each test gets its own server on an ephemeral port; it stops with the test's runtime.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     App {
-        router,
+        addr,
+        keys,
         store,
         clock,
         tenant,
@@ -124,8 +134,16 @@ impl Reply {
 }
 
 impl App {
-    async fn send(&self, req: Request<Body>) -> Reply {
-        let resp = self.router.clone().oneshot(req).await.unwrap();
+    async fn send(&self, mut req: Request<Body>) -> Reply {
+        let stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        if let Ok(host) = self.addr.to_string().parse() {
+            req.headers_mut().insert(header::HOST, host);
+        }
+        let resp = sender.send_request(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = resp
@@ -433,6 +451,11 @@ async fn bad_reads_fail_with_a_problem_document() {
         .await;
     assert_problem(&r, 400, "HTTP-0400");
     assert!(!r.text().contains("contact"), "{}", r.text());
+    // A path segment that is not UTF-8.
+    let r = app
+        .get("/v1/subjects/%FF%FE?purpose=account", Some(&app.tech))
+        .await;
+    assert_problem(&r, 400, "HTTP-0400");
     let r = app
         .get("/v1/policy/notice?format=pdf", Some(&app.tech))
         .await;
@@ -1165,4 +1188,115 @@ async fn ciphertexts_moved_between_subjects_do_not_open() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text().contains("Alice Aubert"));
+}
+
+#[tokio::test]
+async fn another_tenants_subject_is_not_found_and_nothing_leaks() {
+    let a = app();
+    let (subject, _) = a
+        .create(&json!({"records": [
+            {"category": "user.name", "value": "Agathe Tenant-A", "purpose": "account"},
+            {"category": "user.contact.email", "value": "agathe@tenant-a.example", "purpose": "account"}
+        ]}))
+        .await;
+    // A second company on the same server, same store, same policy and the same role name.
+    let other = TenantId::new("rival").unwrap();
+    let now = custos_core::clock::Clock::now(a.clock.as_ref());
+    ensure_tenant(a.store.as_ref(), &other, "Rival", now).unwrap();
+    publish_policy(
+        a.store.as_ref(),
+        &other,
+        POLICY,
+        "plume-sasu.toml",
+        now,
+        now,
+    )
+    .unwrap();
+    let spec = KeySpec {
+        label: "rival".into(),
+        role: "sales_order_delivery".into(),
+        purposes: Vec::new(),
+        admin: true,
+    };
+    let rival = api_keys::issue(a.store.as_ref(), &a.keys, &other, &spec, "operator", now).unwrap();
+    let rival = rival.token.as_str().to_owned();
+
+    let r = a
+        .get(
+            &format!("/v1/subjects/{subject}?purpose=account"),
+            Some(&rival),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    assert_eq!(r.json()["code"], "VAULT-0005");
+    assert!(
+        !r.text().contains("Agathe") && !r.text().contains("tenant-a"),
+        "{}",
+        r.text()
+    );
+
+    // Writing to it, finding it by email: as if it did not exist.
+    let add = a
+        .post(
+            &format!("/v1/subjects/{subject}/records"),
+            Some(&rival),
+            &json!({"records": [
+            {"category": "user.name", "value": "x", "purpose": "account"}]}),
+        )
+        .await;
+    assert_eq!(add.status, StatusCode::NOT_FOUND, "{}", add.text());
+    let found = a
+        .post("/v1/lookup", Some(&rival), &json!({"category": "user.contact.email", "value": "agathe@tenant-a.example", "purpose": "account"}))
+        .await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert_eq!(found.json()["subjects"], json!([]));
+    // The rival's audit log holds only its own attempts; tenant A's log is untouched by them.
+    let rival_log = a.store.audit_entries(&other, 1, 100).unwrap();
+    assert!(
+        rival_log
+            .iter()
+            .all(|e| e.draft.key_id.as_deref() != Some(a.admin.split('.').next().unwrap()))
+    );
+    // And the owner still reads it.
+    let own = a
+        .get(
+            &format!("/v1/subjects/{subject}?purpose=account"),
+            Some(&a.sales),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_private_to_the_api_key_that_used_it() {
+    let a = app();
+    let body = json!({"records": [{"category": "user.name", "value": "Idem Potent", "purpose": "account"}]});
+    let send = |token: String| {
+        let b = body.clone();
+        let a = &a;
+        async move {
+            a.send(
+                request("POST", "/v1/subjects", Some(&token))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header("idempotency-key", "order-42")
+                    .body(Body::from(b.to_string()))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let first = send(a.sales.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    // A role that may not write for `account` gets no replay of someone else's answer.
+    let other = send(a.marketing.clone()).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN, "{}", other.text());
+    assert!(
+        !other
+            .text()
+            .contains(first.json()["subject"].as_str().unwrap())
+    );
+    // Another key that may write gets its own, new subject.
+    let admin = send(a.admin.clone()).await;
+    assert_eq!(admin.status, StatusCode::CREATED, "{}", admin.text());
+    assert_ne!(admin.json()["subject"], first.json()["subject"]);
 }
