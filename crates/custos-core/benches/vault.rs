@@ -1,7 +1,12 @@
 //! In-process vault benchmarks (DESIGN.md §10): a write of one subject with ten
 //! fields (validate, encrypt, blind index, audit) and a purpose-bound read of one
 //! subject among 10,000 (decrypt, audit), on the SQLite store.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::sync::Arc;
 
