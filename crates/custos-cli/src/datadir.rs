@@ -78,6 +78,14 @@ impl DataDir {
     }
 
     pub fn store(&self, database_url: Option<&str>) -> anyhow::Result<Arc<SqliteStore>> {
+        self.store_with(database_url, SqliteOptions::default())
+    }
+
+    pub fn store_with(
+        &self,
+        database_url: Option<&str>,
+        options: SqliteOptions,
+    ) -> anyhow::Result<Arc<SqliteStore>> {
         let path = match database_url {
             None => self.database(),
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
@@ -88,7 +96,7 @@ impl DataDir {
             }
             Some(url) => PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)),
         };
-        let store = SqliteStore::open(&path, SqliteOptions::default())
+        let store = SqliteStore::open(&path, options)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         Ok(Arc::new(store))
     }

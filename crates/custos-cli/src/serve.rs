@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// Requests per second allowed per API key (bursts up to twice this).
     #[arg(long, env = "CUSTOS_RATE_LIMIT", default_value_t = 2000)]
     pub rate_limit: u32,
+    /// Sync every commit to disk (SQLite synchronous=FULL): audit entries survive power
+    /// loss, at about twice the write cost (docs/benchmarks.md).
+    #[arg(long, env = "CUSTOS_DURABLE_COMMITS")]
+    pub durable_commits: bool,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -48,7 +52,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     dir.init(clock.as_ref())?;
     let _lock = dir.lock("cannot start")?;
     let (_, keys) = dir.key_ring()?;
-    let store = dir.store(args.database_url.as_deref())?;
+    let options = custos_store_sqlite::SqliteOptions {
+        durable_commits: args.durable_commits,
+        ..custos_store_sqlite::SqliteOptions::default()
+    };
+    let store = dir.store_with(args.database_url.as_deref(), options)?;
     let tenant = tenant(DEFAULT_TENANT)?;
     let now = clock.now();
     ensure_tenant(store.as_ref(), &tenant, "Default tenant", now)?;
