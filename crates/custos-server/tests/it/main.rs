@@ -1300,3 +1300,36 @@ async fn an_idempotency_key_is_private_to_the_api_key_that_used_it() {
     assert_eq!(admin.status, StatusCode::CREATED, "{}", admin.text());
     assert_ne!(admin.json()["subject"], first.json()["subject"]);
 }
+
+#[tokio::test]
+async fn unknown_fields_are_refused_by_name() {
+    let a = app();
+    let before = a.subjects();
+    let r = a
+        .post(
+            "/v1/subjects",
+            Some(&a.sales),
+            &json!({"records": [{"category": "user.name", "value": "Ulysse Unknown", "purpose": "account", "colour": "blue"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["code"], "HTTP-0400");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `colour`"),
+        "{v}"
+    );
+    assert!(!r.text().contains("Ulysse"), "the value is not echoed");
+    let r = a
+        .post(
+            "/v1/subjects",
+            Some(&a.sales),
+            &json!({"records": [], "subject": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(a.subjects(), before, "nothing written");
+}
