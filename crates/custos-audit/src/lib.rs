@@ -3,10 +3,23 @@
 //! every hash after it, and `custos audit verify` finds the first break.
 //!
 //! Entries carry ids, purposes and category names, never personal data, so
-//! erasure never needs to rewrite the log. (The RFC 9162 Merkle tree with signed
-//! checkpoints replaces the plain chain in its own issue; the canonical encoding
-//! here stays the leaf format.)
+//! erasure never needs to rewrite the log.
+//!
+//! The verifiable log that replaces the plain chain is built from the pure parts
+//! here, which the stores do not use yet:
+//! - [`merkle`] — RFC 9162 tree hashing over [`canonical`] entries, the incremental
+//!   [`merkle::CompactTree`], inclusion and consistency proofs and their checks;
+//! - [`checkpoint`] — Ed25519-signed statements of (tenant, size, root, time);
+//! - [`proof`] — the JSON bundle a third party checks with only the public key;
+//! - [`entry`] — decoding canonical bytes back into an [`entry::Entry`].
+//!
+//! The formats are specified in `docs/audit-proofs.md`.
 #![forbid(unsafe_code)]
+
+pub mod checkpoint;
+pub mod entry;
+pub mod merkle;
+pub mod proof;
 
 use sha2::{Digest, Sha256};
 

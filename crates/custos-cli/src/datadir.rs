@@ -1,5 +1,7 @@
 //! The data directory of the embedded default: the SQLite database, the key file
-//! and the policy file, created on first run.
+//! and the policy file, created on first run; and the store `--database-url`
+//! names ([`AnyStore`]: the data directory's SQLite file, another SQLite file, or
+//! PostgreSQL).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -7,7 +9,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use custos_core::clock::{Clock, SystemClock};
 use custos_crypto::{KeyFile, KeyRing};
-use custos_store::{Store, TenantId};
+use custos_store::{
+    ApiKey, AuditDraft, AuditEntry, AuditRef, ConsentEvent, ConsentKind, ConsentStore, Counts,
+    IdempotentResponse, OutboxMessage, PolicyVersion, Record, RequestState, RequestStore,
+    Result as StoreResult, RightsRequest, Store, Subject, SubjectId, SubjectWrite, Tenant,
+    TenantId, Timestamp, Uuid, WrappedKey,
+};
+use custos_store_postgres::{PostgresOptions, PostgresStore};
 use custos_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::InputError;
@@ -77,28 +85,118 @@ impl DataDir {
         Ok((file, ring))
     }
 
-    pub fn store(&self, database_url: Option<&str>) -> anyhow::Result<Arc<SqliteStore>> {
+    pub fn store(&self, database_url: Option<&str>) -> anyhow::Result<Arc<AnyStore>> {
         self.store_with(database_url, SqliteOptions::default())
     }
 
+    /// Opens the store `database_url` names (the data directory's SQLite file
+    /// by default), applying pending migrations. `options` apply to SQLite only.
     pub fn store_with(
         &self,
         database_url: Option<&str>,
         options: SqliteOptions,
-    ) -> anyhow::Result<Arc<SqliteStore>> {
-        let path = match database_url {
-            None => self.database(),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                return Err(InputError(
-                    "PostgreSQL is not available in this build yet; use the embedded SQLite default (omit --database-url) or sqlite:///path/file.db".into(),
-                )
-                .into());
-            }
-            Some(url) => PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)),
+    ) -> anyhow::Result<Arc<AnyStore>> {
+        let store = match self.named_database(database_url) {
+            Database::Sqlite(path) => AnyStore::Sqlite(
+                SqliteStore::open(&path, options)
+                    .with_context(|| format!("cannot open the database {}", path.display()))?,
+            ),
+            Database::Postgres(url) => AnyStore::Postgres(
+                PostgresStore::connect(url, PostgresOptions::default())
+                    // Not the URL: it may carry a password.
+                    .context("cannot open the PostgreSQL database")?,
+            ),
         };
-        let store = SqliteStore::open(&path, options)
-            .with_context(|| format!("cannot open the database {}", path.display()))?;
         Ok(Arc::new(store))
+    }
+
+    /// Which database `database_url` names.
+    pub fn named_database<'u>(&self, database_url: Option<&'u str>) -> Database<'u> {
+        match database_url {
+            None => Database::Sqlite(self.database()),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Database::Postgres(url)
+            }
+            Some(url) => {
+                Database::Sqlite(PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)))
+            }
+        }
+    }
+}
+
+/// A database named on the command line.
+#[derive(Debug)]
+pub enum Database<'u> {
+    Sqlite(PathBuf),
+    /// A `postgres://` URL (it may hold a password: never printed).
+    Postgres(&'u str),
+}
+
+/// Either backend, chosen at run time by `--database-url`; every method
+/// delegates to the backend it holds.
+#[derive(Debug)]
+// One per process, behind an `Arc`: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+macro_rules! delegate {
+    ($(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*) => {
+        $(
+            fn $name(&self $(, $arg: $ty)*) -> $ret {
+                match self {
+                    AnyStore::Sqlite(s) => s.$name($($arg),*),
+                    AnyStore::Postgres(s) => s.$name($($arg),*),
+                }
+            }
+        )*
+    };
+}
+
+impl ConsentStore for AnyStore {
+    delegate! {
+        fn append_consent(&self, tenant: &TenantId, event: &ConsentEvent, audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn consent_events(&self, tenant: &TenantId, subject: SubjectId) -> StoreResult<Vec<ConsentEvent>>;
+        fn latest_consent(&self, tenant: &TenantId, subject: SubjectId, purpose: &str, kinds: &[ConsentKind]) -> StoreResult<Option<ConsentEvent>>;
+    }
+}
+
+impl RequestStore for AnyStore {
+    delegate! {
+        fn put_request(&self, tenant: &TenantId, request: &RightsRequest, expected: Option<RequestState>, outbox: &[OutboxMessage], audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn request(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<RightsRequest>>;
+        fn requests(&self, tenant: &TenantId) -> StoreResult<Vec<RightsRequest>>;
+        fn due_outbox(&self, tenant: &TenantId, now: Timestamp, limit: usize) -> StoreResult<Vec<OutboxMessage>>;
+        fn outbox_of(&self, tenant: &TenantId, subject: SubjectId) -> StoreResult<Vec<OutboxMessage>>;
+        fn mark_outbox(&self, tenant: &TenantId, message: &OutboxMessage) -> StoreResult<()>;
+    }
+}
+
+impl Store for AnyStore {
+    delegate! {
+        fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+        fn tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
+        fn tenants(&self) -> StoreResult<Vec<Tenant>>;
+        fn publish_policy(&self, tenant: &TenantId, version: &PolicyVersion) -> StoreResult<()>;
+        fn policy_in_force(&self, tenant: &TenantId, at: Timestamp) -> StoreResult<Option<PolicyVersion>>;
+        fn policy_versions(&self, tenant: &TenantId) -> StoreResult<Vec<PolicyVersion>>;
+        fn insert_api_key(&self, key: &ApiKey, audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn api_key(&self, id: &str) -> StoreResult<Option<ApiKey>>;
+        fn api_keys(&self, tenant: &TenantId) -> StoreResult<Vec<ApiKey>>;
+        fn revoke_api_key(&self, tenant: &TenantId, id: &str, at: Timestamp, audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn create_subject(&self, write: &SubjectWrite<'_>) -> StoreResult<AuditRef>;
+        fn add_records(&self, write: &SubjectWrite<'_>) -> StoreResult<AuditRef>;
+        fn subject(&self, tenant: &TenantId, id: SubjectId) -> StoreResult<Option<Subject>>;
+        fn read_subject(&self, tenant: &TenantId, id: SubjectId, categories: &[String], audit: &AuditDraft) -> StoreResult<(Subject, Vec<Record>)>;
+        fn find_subjects(&self, tenant: &TenantId, category: &str, hash: &[u8; 32]) -> StoreResult<Vec<SubjectId>>;
+        fn subjects_to_rewrap(&self, tenant: &TenantId, version: u32, limit: usize) -> StoreResult<Vec<WrappedKey>>;
+        fn rewrap(&self, tenant: &TenantId, old: &WrappedKey, new: &WrappedKey) -> StoreResult<bool>;
+        fn append_audit(&self, tenant: &TenantId, audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn audit_entries(&self, tenant: &TenantId, from: u64, limit: usize) -> StoreResult<Vec<AuditEntry>>;
+        fn idempotent_response(&self, tenant: &TenantId, key: &str) -> StoreResult<Option<IdempotentResponse>>;
+        fn counts(&self, tenant: &TenantId) -> StoreResult<Counts>;
     }
 }
 

@@ -7,6 +7,8 @@
 mod audit_cmd;
 mod datadir;
 mod keys_cmd;
+mod migrate_cmd;
+mod outbox_sink;
 mod output;
 mod policy_cmd;
 mod serve;
@@ -39,6 +41,8 @@ enum Command {
     /// Verify the tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCommand),
+    /// Apply the database schema migrations and list those applied.
+    Migrate(migrate_cmd::MigrateArgs),
 }
 
 /// A failure caused by the input, reported with exit code 2.
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Keys(cmd) => keys_cmd::run(cmd),
         Command::Audit(cmd) => audit_cmd::run(cmd),
+        Command::Migrate(args) => migrate_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use custos_core::api_keys::{self, KeySpec};
-use custos_core::consent::NothingRecorded;
+use custos_core::consent::Ledger;
 use custos_core::tenant::{ensure_tenant, publish_policy};
 use custos_core::vault::Vault;
 use custos_server::{AppState, RateLimiter};
@@ -100,11 +100,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         )?)
     };
 
+    let jobs_store = Arc::clone(&store);
+    let jobs_clock = Arc::clone(&clock);
     let vault = Arc::new(Vault::new(
         Arc::clone(&store),
         keys,
         clock,
-        Arc::new(NothingRecorded),
+        Arc::new(Ledger::new(Arc::clone(&store))),
     ));
     let state = AppState::new(
         vault,
@@ -121,6 +123,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .map_err(|e| InputError(format!("cannot listen on {}: {e}", args.listen)))?;
         let addr = listener.local_addr()?;
         banner(addr, &dir.root, issued.as_ref().map(|k| k.token.as_str()));
+        tokio::spawn(deliver_notices(
+            jobs_store,
+            jobs_clock,
+            dir.root.join("outbox"),
+        ));
         custos_server::serve(listener, app)
             .await
             .context("server failed")?;
@@ -136,5 +143,38 @@ fn banner(addr: std::net::SocketAddr, root: &std::path::Path, admin_token: Optio
     println!("data directory: {}", root.display());
     if let Some(token) = admin_token {
         println!("admin API key (shown once, keep it safe): {token}");
+    }
+}
+
+/// Delivers owed notices every few seconds; failures are retried by the outbox's
+/// backoff, so a mail outage delays notices but never drops them.
+async fn deliver_notices<S: custos_store::Store + custos_store::RequestStore>(
+    store: Arc<S>,
+    clock: Arc<dyn custos_core::clock::Clock>,
+    dir: PathBuf,
+) {
+    let sink = Arc::new(crate::outbox_sink::FileSink { dir });
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        let (store, clock, sink) = (Arc::clone(&store), Arc::clone(&clock), Arc::clone(&sink));
+        let pass = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            for t in store.tenants().map_err(|e| e.to_string())? {
+                custos_core::rights::deliver_due(
+                    store.as_ref(),
+                    sink.as_ref(),
+                    &t.id,
+                    clock.now(),
+                    100,
+                )
+                .map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+        .await;
+        if let Ok(Err(e)) = pass {
+            // Per-message failures are kept on the outbox rows (last_error); this is the pass itself.
+            tracing::debug!(error = %e, "notice delivery pass failed; will retry");
+        }
     }
 }

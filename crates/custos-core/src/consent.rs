@@ -43,3 +43,51 @@ impl ConsentView for NothingRecorded {
         Ok(false)
     }
 }
+
+/// The consent ledger as seen by reads: the latest grant/withdrawal and the latest
+/// objection/lift decide.
+#[derive(Debug)]
+pub struct Ledger<S> {
+    store: std::sync::Arc<S>,
+}
+
+impl<S> Ledger<S> {
+    pub fn new(store: std::sync::Arc<S>) -> Self {
+        Ledger { store }
+    }
+}
+
+impl<S: custos_store::ConsentStore + std::fmt::Debug> ConsentView for Ledger<S> {
+    fn consent(
+        &self,
+        tenant: &TenantId,
+        subject: SubjectId,
+        purpose: &str,
+    ) -> Result<ConsentState, VaultError> {
+        use custos_store::ConsentKind as K;
+        let latest =
+            self.store
+                .latest_consent(tenant, subject, purpose, &[K::Granted, K::Withdrawn])?;
+        Ok(match latest.map(|e| e.kind) {
+            Some(K::Granted) => ConsentState::Granted,
+            Some(_) => ConsentState::Withdrawn,
+            None => ConsentState::NeverAsked,
+        })
+    }
+
+    fn objected(
+        &self,
+        tenant: &TenantId,
+        subject: SubjectId,
+        purpose: &str,
+    ) -> Result<bool, VaultError> {
+        use custos_store::ConsentKind as K;
+        let latest = self.store.latest_consent(
+            tenant,
+            subject,
+            purpose,
+            &[K::Objected, K::ObjectionLifted],
+        )?;
+        Ok(latest.is_some_and(|e| e.kind == K::Objected))
+    }
+}

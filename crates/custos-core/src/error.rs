@@ -44,6 +44,11 @@ pub enum VaultError {
     Unavailable,
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("request not found")]
+    RequestNotFound,
+    /// An unsubscribe or similar token is forged, altered or for nobody.
+    #[error("the link is not valid")]
+    BadToken,
 }
 
 impl VaultError {
@@ -60,6 +65,8 @@ impl VaultError {
             VaultError::Integrity => "VAULT-0009",
             VaultError::Unavailable => "VAULT-0010",
             VaultError::Internal(_) => "VAULT-0011",
+            VaultError::BadToken => "VAULT-0012",
+            VaultError::RequestNotFound => "VAULT-0013",
         }
     }
 }

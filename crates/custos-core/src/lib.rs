@@ -13,6 +13,7 @@ pub mod clock;
 pub mod consent;
 pub mod error;
 pub mod keys;
+pub mod rights;
 pub mod tenant;
 pub mod vault;
 

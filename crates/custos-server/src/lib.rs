@@ -22,7 +22,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use custos_core::vault::Vault;
-use custos_store::Store;
+use custos_store::{ConsentStore, RequestStore, Store};
 
 pub use limits::RateLimiter;
 pub use metrics::Metrics;
@@ -54,7 +54,7 @@ impl<S: Store> AppState<S> {
 pub struct RequestId(pub String);
 
 /// The whole HTTP application.
-pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
+pub fn router<S: Store + ConsentStore + RequestStore>(state: Arc<AppState<S>>) -> Router {
     routes::routes::<S>()
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -91,11 +91,13 @@ async fn observe<S: Store>(
     let mut resp = next.run(req).await;
     // Rejections axum answers by itself (405, undecodable query or path) leave as
     // problems too, like every other failure.
-    let is_problem = resp
+    // Axum's own rejections are plain text or empty; our pages and problems are not.
+    let is_ours = resp
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v == "application/problem+json");
-    if resp.status().is_client_error() && !is_problem {
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "application/problem+json" || v.starts_with("text/html"));
+    if resp.status().is_client_error() && !is_ours {
         let allow = resp.headers().get(header::ALLOW).cloned();
         resp = ApiError::from_status(resp.status())
             .with_request_id(&id)

@@ -97,12 +97,62 @@ pub fn document() -> Value {
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/WriteRequest" } } } },
                 "responses": with(json!({ "201": ok("Created", "Written"), "200": ok("Replayed idempotent request", "Written") }), errors(&["400", "401", "403", "404", "410", "413", "415", "422", "429"]))
             } },
+            "/v1/subjects/{id}/export": { "get": {
+                "summary": "Everything held about a subject, for an access or portability request (admin)",
+                "description": "Every record decrypted, with its category, the purpose it was collected for, lawful basis, the purposes that may use it, source, collection time, expiry and retention. Audited.",
+                "parameters": [id_param(), { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["json", "csv"] } }],
+                "responses": with(json!({ "200": { "description": "JSON, or CSV (RFC 4180) as an attachment" } }), errors(&["400", "401", "403", "404", "410"]))
+            } },
             "/v1/lookup": { "post": {
                 "summary": "Find subjects by exact email or phone (blind index)",
                 "description": "POST so that the value never appears in a URL or access log.",
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/LookupRequest" } } } },
                 "responses": with(json!({ "200": ok("Matching subject ids", "LookupResult") }), errors(&["400", "401", "403", "422", "429"]))
             } },
+            "/v1/subjects/{id}/consents": {
+                "post": { "summary": "Record a consent decision: grant, withdraw, object, lift_objection",
+                    "description": "Appends to the consent ledger with the policy version, a hash of the exact notice text shown (custos's own wording of the purpose when none is sent), the channel, a keyed hash of the IP and the user agent. Withdrawal is not retroactive and stops consent-based reads at once; purposes on another lawful basis continue.",
+                    "parameters": [id_param()],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ConsentInput" } } } },
+                    "responses": with(json!({ "201": ok("The receipt", "ConsentReceipt") }), errors(&["400", "401", "404", "422", "429"])) },
+                "get": { "summary": "Export the subject's consent receipts and current state per purpose",
+                    "parameters": [id_param()],
+                    "responses": with(json!({ "200": { "description": "{subject, current: [...], events: [ConsentReceipt]}" } }), errors(&["400", "401", "404"])) }
+            },
+            "/v1/subjects/{id}/signals": { "post": {
+                "summary": "Record an opt-out preference signal (Global Privacy Control)",
+                "description": "`{\"signal\": \"gpc\"}` withdraws consent, on channel `gpc`, to every consent purpose that shares data with a third party.",
+                "parameters": [id_param()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["signal"], "properties": { "signal": { "type": "string", "enum": ["gpc"] } } } } } },
+                "responses": with(json!({ "200": { "description": "{signal, withdrawn: [purposes]}" } }), errors(&["400", "401", "404"])) } },
+            "/v1/subjects/{id}/unsubscribe-tokens": { "post": {
+                "summary": "Mint the unsubscribe link for a consent purpose (put it in every marketing message)",
+                "parameters": [id_param()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["purpose"], "properties": { "purpose": { "type": "string" } } } } } },
+                "responses": with(json!({ "201": { "description": "{token, path}" } }), errors(&["400", "401", "404", "422"])) } },
+            "/v1/unsubscribe/{token}": {
+                "get": { "summary": "Unsubscribe page (no login; changes nothing)", "security": [],
+                    "parameters": [{ "name": "token", "in": "path", "required": true, "schema": { "type": "string" } }],
+                    "responses": { "200": { "description": "HTML with a confirm button" }, "404": { "description": "Invalid link" } } },
+                "post": { "summary": "Unsubscribe (no login; also RFC 8058 one-click)", "security": [],
+                    "parameters": [{ "name": "token", "in": "path", "required": true, "schema": { "type": "string" } }],
+                    "responses": { "200": { "description": "HTML confirmation, or the receipt as JSON with Accept: application/json" }, "404": { "description": "Invalid link" } } }
+            },
+            "/v1/requests": {
+                "post": { "summary": "Register a data-subject request (access, rectification, erasure, portability, restriction, objection, consent_withdrawal)",
+                    "description": "The due date follows the policy's deadline for the person's jurisdiction; an acknowledgement stating it is queued in the outbox in the same transaction.",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewRequest" } } } },
+                    "responses": with(json!({ "201": ok("The request with its clock", "RequestView") }), errors(&["400", "401", "404", "422"])) },
+                "get": { "summary": "The request queue (admin): open first, soonest deadline first, with overdue and due-soon counts",
+                    "responses": with(json!({ "200": { "description": "{overdue, due_soon, requests: [RequestView]}" } }), errors(&["401", "403"])) }
+            },
+            "/v1/requests/{id}": { "get": { "summary": "One request (admin)",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                "responses": with(json!({ "200": ok("The request", "RequestView") }), errors(&["400", "401", "403", "404"])) } },
+            "/v1/requests/{id}/actions": { "post": { "summary": "Verify, start, fulfil, reject (with reason) or extend (with reason, before the deadline, once) a request (admin)",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RequestAction" } } } },
+                "responses": with(json!({ "200": ok("The request after the step", "RequestView") }), errors(&["400", "401", "403", "404", "422"])) } },
             "/v1/policy": { "get": { "summary": "The policy version in force", "responses": with(json!({ "200": { "description": "Policy summary" } }), errors(&["401"])) } },
             "/v1/policy/notice": { "get": { "summary": "The privacy notice rendered from the policy in force",
                 "parameters": [{ "name": "format", "in": "query", "schema": { "type": "string", "enum": ["html", "md"] } }],
@@ -154,6 +204,32 @@ fn schemas() -> Value {
             "withheld": { "type": "array", "items": { "type": "object", "properties": {
                 "category": { "type": "string" },
                 "reason": { "type": "string", "enum": ["not_for_purpose", "no_consent", "consent_withdrawn", "objected", "restricted", "anonymised_only"] } } } } } },
+        "ConsentInput": { "type": "object", "required": ["purpose", "action", "channel"], "additionalProperties": false, "properties": {
+            "purpose": { "type": "string" },
+            "action": { "type": "string", "enum": ["grant", "withdraw", "object", "lift_objection"] },
+            "channel": { "type": "string", "enum": ["web", "app", "email", "email_link", "phone", "paper", "gpc", "operator", "api"] },
+            "notice_text": { "type": "string", "description": "The exact text shown; only its SHA-256 is stored" },
+            "ip": { "type": "string", "description": "Only a keyed hash is stored" },
+            "user_agent": { "type": "string", "maxLength": 512 } } },
+        "ConsentReceipt": { "type": "object", "properties": {
+            "id": { "type": "string" }, "subject": { "type": "string" }, "purpose": { "type": "string" },
+            "kind": { "type": "string", "enum": ["granted", "withdrawn", "objected", "objection_lifted"] },
+            "policy_version": { "type": "integer" }, "notice_hash": { "type": "string" }, "notice_text": { "type": ["string", "null"] },
+            "channel": { "type": "string" }, "ip_hashed": { "type": "boolean" }, "user_agent": { "type": ["string", "null"] },
+            "at": { "type": "string", "format": "date-time" } } },
+        "NewRequest": { "type": "object", "required": ["right", "channel"], "additionalProperties": false, "properties": {
+            "right": { "type": "string", "enum": ["access", "rectification", "erasure", "portability", "restriction", "objection", "consent_withdrawal"] },
+            "subject": { "type": "string", "format": "uuid" }, "jurisdiction": { "type": "string" },
+            "channel": { "type": "string", "enum": ["privacy_center", "web", "email", "post", "phone", "api"] } } },
+        "RequestAction": { "type": "object", "required": ["action"], "properties": {
+            "action": { "type": "string", "enum": ["verify", "start", "fulfil", "reject", "extend"] },
+            "reason": { "type": "string", "description": "Required for reject and extend" } } },
+        "RequestView": { "type": "object", "properties": {
+            "id": { "type": "string" }, "subject": { "type": ["string", "null"] }, "right": { "type": "string" },
+            "state": { "type": "string", "enum": ["received", "verified", "in_progress", "fulfilled", "rejected"] },
+            "received_at": { "type": "string", "format": "date-time" }, "due_at": { "type": "string", "format": "date-time" },
+            "extended_until": { "type": ["string", "null"], "format": "date-time" }, "deadline": { "type": "string", "format": "date-time" },
+            "overdue": { "type": "boolean" }, "due_soon": { "type": "boolean" }, "answered_on_time": { "type": ["boolean", "null"] } } },
         "LookupRequest": { "type": "object", "required": ["category", "value", "purpose"], "additionalProperties": false, "properties": {
             "category": { "type": "string" }, "value": { "type": "string" }, "purpose": { "type": "string" } } },
         "LookupResult": { "type": "object", "properties": { "subjects": { "type": "array", "items": { "type": "string", "format": "uuid" } } } },

@@ -119,6 +119,8 @@ impl From<VaultError> for ApiError {
             ),
             VaultError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "Storage busy"),
             VaultError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
+            VaultError::BadToken => (StatusCode::NOT_FOUND, "Invalid link"),
+            VaultError::RequestNotFound => (StatusCode::NOT_FOUND, "Request not found"),
         };
         let detail = match &e {
             // Internal details go to the log (with the request id), not to the client.

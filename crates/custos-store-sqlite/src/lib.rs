@@ -44,6 +44,8 @@
 #![forbid(unsafe_code)]
 
 mod codec;
+mod consent;
+mod requests;
 mod store;
 
 use std::fmt;

@@ -569,3 +569,20 @@ fn append_audit(conn: &Connection, tenant: &TenantId, d: &AuditDraft) -> Result<
     .map_err(db)?;
     Ok(AuditRef { seq, hash })
 }
+
+/// For the other stores of this backend (consent ledger): the same audit append.
+pub(crate) fn append_audit_in(
+    conn: &Connection,
+    tenant: &TenantId,
+    d: &AuditDraft,
+) -> Result<AuditRef> {
+    append_audit(conn, tenant, d)
+}
+
+pub(crate) fn select_subject_in(
+    conn: &Connection,
+    tenant: &TenantId,
+    id: SubjectId,
+) -> Result<Option<Subject>> {
+    select_subject(conn, tenant, id)
+}

@@ -18,10 +18,14 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod consent;
 mod error;
+mod requests;
 mod types;
 
+pub use consent::{ConsentEvent, ConsentKind, ConsentStore};
 pub use error::StoreError;
+pub use requests::{OutboxMessage, RequestState, RequestStore, RightsRequest};
 pub use types::*;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

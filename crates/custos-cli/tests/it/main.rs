@@ -803,3 +803,196 @@ fn no_personal_value_reaches_the_database_file_or_the_logs() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// `custos migrate`, and `custos serve` on PostgreSQL (when CUSTOS_TEST_DATABASE_URL is set).
+
+#[test]
+fn migrate_applies_the_schema_then_has_nothing_to_apply() {
+    let data = tempdir();
+    let dir = data.to_str().unwrap();
+    let out = custos(&["migrate", "--data-dir", dir]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let first = text(&out.stdout);
+    assert!(first.contains("applied V1__initial"), "{first}");
+    assert!(first.contains("migration(s) applied"), "{first}");
+    assert!(data.join("custos.db").exists());
+
+    let out = custos(&["migrate", "--data-dir", dir]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let second = text(&out.stdout);
+    assert!(second.contains("nothing to apply"), "{second}");
+    assert!(!second.contains("applied V"), "{second}");
+
+    let missing = data.join("absent").join("deeper");
+    let out = custos(&["migrate", "--data-dir", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+/// The administrative PostgreSQL URL for tests, or `None` (saying so) to skip.
+fn postgres_url() -> Option<String> {
+    match std::env::var("CUSTOS_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: CUSTOS_TEST_DATABASE_URL not set (custos serve on PostgreSQL)"
+            );
+            None
+        }
+    }
+}
+
+/// `Server::start` with `--database-url`.
+fn start_server_on(data_dir: &std::path::Path, database_url: &str) -> Server {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_custos"));
+    cmd.args(["serve", "--data-dir"])
+        .arg(data_dir)
+        .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
+        .current_dir(workspace())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log_path(data_dir))
+                .unwrap(),
+        ));
+    for var in [
+        "CUSTOS_DATA_DIR",
+        "CUSTOS_POLICY",
+        "CUSTOS_LISTEN",
+        "CUSTOS_DATABASE_URL",
+        "CUSTOS_RATE_LIMIT",
+    ] {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd.spawn().expect("start custos serve");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut server = Server {
+        child,
+        addr: String::new(),
+        lines,
+        seen: Vec::new(),
+    };
+    let line = server.wait_for("listening on http://");
+    server.addr = line
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    server
+}
+
+#[test]
+fn serve_on_postgres_writes_and_reads_a_subject() {
+    let Some(admin_url) = postgres_url() else {
+        return;
+    };
+    let db = custos_store_postgres::TempDatabase::create(&admin_url).unwrap();
+    let url = db.url();
+
+    let out = custos(&["migrate", "--database-url", url]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("applied V1__initial"), "{stdout}");
+    assert!(stdout.contains("PostgreSQL"), "{stdout}");
+    let out = custos(&["migrate", "--database-url", url]);
+    assert!(
+        text(&out.stdout).contains("nothing to apply"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let data = tempdir().join("data");
+    let dir = data.to_str().unwrap();
+    let mut server = start_server_on(&data, url);
+    let admin = server.admin_key();
+    let subject = write_customer(&server, &admin);
+    let out = custos(&[
+        "keys",
+        "create",
+        "--role",
+        "technical_services",
+        "--data-dir",
+        dir,
+        "--database-url",
+        url,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let reader = text(&out.stdout).lines().next().unwrap().to_owned();
+    let read = format!("/v1/subjects/{subject}?purpose=account");
+    let (status, body) = server.call("GET", &read, Some(&reader), None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Camille Martin"), "{body}");
+    drop(server);
+
+    // The data is in PostgreSQL, not in a SQLite file beside the keys.
+    assert!(!data.join("custos.db").exists());
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let subjects: i64 = client
+        .query_one("SELECT COUNT(*) FROM subjects", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(subjects, 1);
+    let out = custos(&["audit", "verify", "--data-dir", dir, "--database-url", url]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+// Waits, bounded, for a real child process's 5-second job: the one place real time is read.
+#[allow(clippy::disallowed_methods)]
+fn serve_delivers_owed_notices_to_the_outbox_directory() {
+    let data = tempdir().join("data");
+    let mut server = Server::start(&data);
+    let admin = server.admin_key();
+    let (status, reply) = server.call(
+        "POST",
+        "/v1/requests",
+        Some(&admin),
+        Some(r#"{"right":"access","channel":"email"}"#),
+    );
+    assert_eq!(status, 201, "{reply}");
+    let id = serde_json::from_str::<serde_json::Value>(&reply).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The delivery job runs every 5 s; wait for the acknowledgement, at most 20 s.
+    let dir = data.join("outbox").join("default");
+    let started = std::time::Instant::now();
+    let file = loop {
+        let found = std::fs::read_dir(&dir).ok().and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "json"))
+        });
+        if let Some(f) = found {
+            break f;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no notice delivered"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let notice: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(notice["kind"], "request.acknowledged");
+    assert_eq!(notice["payload"]["request"], id.as_str());
+    assert_eq!(notice["payload"]["deadline"], "15 days");
+}

@@ -8,6 +8,8 @@
 //! appended to the audit log by the store in the same transaction as the data it
 //! concerns.
 
+pub mod consent;
+pub mod export;
 mod read;
 pub mod shape;
 mod write;
@@ -49,10 +51,10 @@ pub struct RequestCtx {
 /// The vault over one store.
 #[derive(Debug)]
 pub struct Vault<S> {
-    store: Arc<S>,
-    keys: Arc<KeyRing>,
-    clock: Arc<dyn Clock>,
-    consent: Arc<dyn ConsentView>,
+    pub(crate) store: Arc<S>,
+    pub(crate) keys: Arc<KeyRing>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) consent: Arc<dyn ConsentView>,
     policies: PolicyCache,
 }
 
@@ -99,7 +101,7 @@ impl<S: Store> Vault<S> {
         self.policies.invalidate(tenant);
     }
 
-    fn audit(&self, actor: &Actor, ctx: &RequestCtx, action: &str) -> AuditDraft {
+    pub(crate) fn audit(&self, actor: &Actor, ctx: &RequestCtx, action: &str) -> AuditDraft {
         AuditDraft {
             at: self.clock.now(),
             actor: format!("key:{}", actor.key_id),
@@ -115,7 +117,7 @@ impl<S: Store> Vault<S> {
     }
 
     /// Records a refusal, then returns it: denials are audited like grants.
-    fn deny(
+    pub(crate) fn deny(
         &self,
         actor: &Actor,
         ctx: &RequestCtx,

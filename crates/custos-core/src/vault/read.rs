@@ -169,7 +169,7 @@ impl<S: Store> Vault<S> {
     }
 
     /// Decrypts the allowed records; lists every other category held as withheld.
-    fn open_allowed(
+    pub(crate) fn open_allowed(
         &self,
         actor: &Actor,
         row: &Subject,

@@ -106,6 +106,18 @@ categories = ["user.financial.card_cvv"]
 recipients = ["psp"]
 stores = false
 
+[purpose.partner_offers]
+description = "Offers from selected partners"
+basis = "consent"
+categories = ["user.contact.email"]
+recipients = ["partner"]
+withdraw = ["privacy_center", "unsubscribe_link"]
+
+[recipient.partner]
+name = "Selected partner"
+kind = "partner"
+requires_consent = true
+
 [recipient.sales]
 name = "Sales"
 kind = "internal"
@@ -160,6 +172,20 @@ pub struct H {
 
 pub fn t0() -> Timestamp {
     "2026-03-01T10:00:00Z".parse().unwrap()
+}
+
+/// A harness whose reads consult the real consent ledger in the store.
+pub fn harness_with_ledger() -> H {
+    let mut h = harness();
+    let ledger = Arc::new(custos_core::consent::Ledger::new(Arc::clone(&h.store)));
+    let keys = Arc::new(KeyRing::from_keyfile(&h.key_file));
+    h.vault = Vault::new(
+        Arc::clone(&h.store),
+        keys,
+        Arc::clone(&h.clock) as Arc<dyn Clock>,
+        ledger,
+    );
+    h
 }
 
 pub fn harness() -> H {

@@ -8,7 +8,9 @@
     clippy::indexing_slicing
 )]
 
+mod consent;
 mod harness;
 mod keys;
 mod reads;
+mod rights;
 mod writes;

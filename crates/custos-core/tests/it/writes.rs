@@ -238,3 +238,40 @@ fn jurisdiction_must_be_covered_by_the_policy() {
             .is_ok()
     );
 }
+
+#[test]
+fn p0_14_p0_15_export_gives_every_record_with_why_it_is_held() {
+    let h = harness();
+    let alice = h.alice();
+    let mut admin = h.actor("admin");
+    admin.admin = true;
+    let before = h.audit_len();
+    let export = h
+        .vault
+        .export(&admin, alice, &RequestCtx::default())
+        .unwrap();
+    assert_eq!(export.records.len(), 4);
+    let email = export
+        .records
+        .iter()
+        .find(|r| r.category == "user.contact.email")
+        .unwrap();
+    assert_eq!(email.value, json!("alice@example.com"));
+    assert_eq!(email.collected_for, "account");
+    assert_eq!(email.lawful_basis, "contract");
+    assert_eq!(email.used_for, ["account", "newsletter", "partner_offers"]);
+    assert_eq!(
+        email.retention.as_deref(),
+        Some("3 years after your last activity")
+    );
+    assert_eq!(h.audit_len(), before + 1, "the export is audited");
+    let csv = export.to_csv();
+    assert_eq!(csv.lines().count(), 5, "header + 4 records");
+    assert!(csv.contains("\"prefers mornings\"") || csv.contains("prefers mornings"));
+    // Only staff fulfilling a request may export.
+    assert!(
+        h.vault
+            .export(&h.actor("sales"), alice, &RequestCtx::default())
+            .is_err()
+    );
+}

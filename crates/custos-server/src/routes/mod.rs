@@ -1,6 +1,8 @@
 //! Route table and handlers. Each handler: extract → one engine call → map.
 
 mod admin;
+mod consent;
+mod requests;
 mod subjects;
 
 use std::sync::Arc;
@@ -10,13 +12,13 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use custos_store::Store;
+use custos_store::{ConsentStore, RequestStore, Store};
 use serde_json::json;
 
 use crate::problem::ApiError;
 use crate::{AppState, openapi};
 
-pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
+pub fn routes<S: Store + ConsentStore + RequestStore>() -> Router<Arc<AppState<S>>> {
     Router::new()
         .route("/healthz", get(healthz::<S>))
         .route("/metrics", get(metrics::<S>))
@@ -26,7 +28,27 @@ pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
         .route("/v1/subjects", post(subjects::create::<S>))
         .route("/v1/subjects/{id}", get(subjects::read::<S>))
         .route("/v1/subjects/{id}/records", post(subjects::add::<S>))
+        .route("/v1/subjects/{id}/export", get(subjects::export::<S>))
         .route("/v1/lookup", post(subjects::lookup::<S>))
+        .route(
+            "/v1/subjects/{id}/consents",
+            post(consent::record::<S>).get(consent::export::<S>),
+        )
+        .route("/v1/subjects/{id}/signals", post(consent::signal::<S>))
+        .route(
+            "/v1/subjects/{id}/unsubscribe-tokens",
+            post(consent::mint_unsubscribe::<S>),
+        )
+        .route(
+            "/v1/unsubscribe/{token}",
+            get(consent::unsubscribe_page::<S>).post(consent::unsubscribe::<S>),
+        )
+        .route(
+            "/v1/requests",
+            post(requests::open::<S>).get(requests::queue::<S>),
+        )
+        .route("/v1/requests/{id}", get(requests::one::<S>))
+        .route("/v1/requests/{id}/actions", post(requests::act::<S>))
         .route("/v1/policy", get(admin::policy::<S>))
         .route("/v1/policy/notice", get(admin::notice::<S>))
         .route(

@@ -154,3 +154,47 @@ pub async fn lookup<S: Store>(
     .await?;
     Ok(Json(json!({ "subjects": found })).into_response())
 }
+
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    format: Option<String>,
+}
+
+/// The person's whole data, for an access or portability request (admin key).
+pub async fn export<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    auth: Authed,
+    Path(id): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let subject = subject_id(&id, &auth.request_id)?;
+    let format = q.format.unwrap_or_else(|| "json".into());
+    if format != "json" && format != "csv" {
+        return Err(ApiError::bad_request("HTTP-0408", "format is json or csv")
+            .with_request_id(&auth.request_id));
+    }
+    let rid = auth.request_id.clone();
+    let ctx = RequestCtx {
+        request_id: Some(rid.clone()),
+        idempotency: None,
+    };
+    let out = blocking(&rid, move || {
+        Ok(state.vault.export(&auth.actor, subject, &ctx)?)
+    })
+    .await?;
+    Ok(if format == "csv" {
+        let disposition = format!("attachment; filename=\"custos-export-{subject}.csv\"");
+        let mut resp = (
+            [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            out.to_csv(),
+        )
+            .into_response();
+        if let Ok(v) = disposition.parse() {
+            resp.headers_mut()
+                .insert(axum::http::header::CONTENT_DISPOSITION, v);
+        }
+        resp
+    } else {
+        Json(out).into_response()
+    })
+}

@@ -20,7 +20,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use custos_core::api_keys::{self, KeySpec};
 use custos_core::clock::TestClock;
-use custos_core::consent::NothingRecorded;
+use custos_core::consent::Ledger;
 use custos_core::tenant::{ensure_tenant, publish_policy};
 use custos_core::vault::Vault;
 use custos_crypto::{KeyFile, KeyRing};
@@ -88,7 +88,7 @@ fn app_with(limiter: RateLimiter) -> App {
         Arc::clone(&store),
         Arc::clone(&keys),
         Arc::clone(&clock) as Arc<dyn custos_core::clock::Clock>,
-        Arc::new(NothingRecorded),
+        Arc::new(Ledger::new(Arc::clone(&store))),
     ));
     let router = custos_server::router(AppState::new(vault, limiter));
     // Each test gets its own server on an ephemeral port; it stops with the test's runtime.
@@ -963,7 +963,7 @@ async fn health_and_metrics_carry_no_personal_data() {
 
 /// Every route of the router, with its methods. Kept by hand on purpose: adding a
 /// route means adding it here and to the OpenAPI document.
-const ROUTES: [(&str, &[&str]); 14] = [
+const ROUTES: [(&str, &[&str]); 22] = [
     ("/healthz", &["get"]),
     ("/metrics", &["get"]),
     ("/v1/openapi.json", &["get"]),
@@ -972,7 +972,15 @@ const ROUTES: [(&str, &[&str]); 14] = [
     ("/v1/subjects", &["post"]),
     ("/v1/subjects/{id}", &["get"]),
     ("/v1/subjects/{id}/records", &["post"]),
+    ("/v1/subjects/{id}/export", &["get"]),
     ("/v1/lookup", &["post"]),
+    ("/v1/subjects/{id}/consents", &["get", "post"]),
+    ("/v1/subjects/{id}/signals", &["post"]),
+    ("/v1/subjects/{id}/unsubscribe-tokens", &["post"]),
+    ("/v1/unsubscribe/{token}", &["get", "post"]),
+    ("/v1/requests", &["get", "post"]),
+    ("/v1/requests/{id}", &["get"]),
+    ("/v1/requests/{id}/actions", &["post"]),
     ("/v1/policy", &["get"]),
     ("/v1/policy/notice", &["get"]),
     ("/v1/keys", &["get", "post"]),
@@ -1044,8 +1052,12 @@ async fn the_openapi_document_describes_exactly_the_routes() {
                         .unwrap(),
                 )
                 .await;
+            // The unsubscribe page answers an invalid token with its own 404 page: routed.
+            let own_404 = r.status == StatusCode::NOT_FOUND && r.text().contains("not valid");
             assert!(
-                r.status != StatusCode::NOT_FOUND && r.status != StatusCode::METHOD_NOT_ALLOWED,
+                own_404
+                    || (r.status != StatusCode::NOT_FOUND
+                        && r.status != StatusCode::METHOD_NOT_ALLOWED),
                 "{method} {uri}: {} {}",
                 r.status,
                 r.text()
@@ -1332,4 +1344,183 @@ async fn unknown_fields_are_refused_by_name() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.subjects(), before, "nothing written");
+}
+
+#[tokio::test]
+async fn consent_over_http_opens_the_purpose_and_the_unsubscribe_link_closes_it() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let read = format!("/v1/subjects/{subject}?purpose=targeted_marketing");
+    let r = a.get(&read, Some(&a.marketing)).await;
+    assert!(r.json()["values"].as_array().unwrap().is_empty());
+
+    let grant = json!({"purpose": "targeted_marketing", "action": "grant", "channel": "web", "ip": "198.51.100.4", "user_agent": "Firefox"});
+    let r = a
+        .post(
+            &format!("/v1/subjects/{subject}/consents"),
+            Some(&a.sales),
+            &grant,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["kind"], "granted");
+    assert!(!r.text().contains("198.51.100.4"));
+    let r = a.get(&read, Some(&a.marketing)).await;
+    assert!(
+        !r.json()["values"].as_array().unwrap().is_empty(),
+        "{}",
+        r.text()
+    );
+
+    // The link for the marketing emails.
+    let r = a
+        .post(
+            &format!("/v1/subjects/{subject}/unsubscribe-tokens"),
+            Some(&a.sales),
+            &json!({"purpose": "targeted_marketing"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let path = r.json()["path"].as_str().unwrap().to_owned();
+    // Opening it (or a mail scanner prefetching it) changes nothing.
+    let page = a.get(&path, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("<form method=\"post\""));
+    assert!(page.header("content-security-policy").is_some());
+    assert!(
+        !a.get(&read, Some(&a.marketing)).await.json()["values"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Pressing the button (no API key) withdraws.
+    let done = a
+        .send(
+            request("POST", &path, None)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(""))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    assert!(done.text().contains("You are unsubscribed"));
+    let r = a.get(&read, Some(&a.marketing)).await;
+    assert!(r.json()["values"].as_array().unwrap().is_empty());
+    assert_eq!(r.json()["withheld"][0]["reason"], "consent_withdrawn");
+    // A tampered link is refused and changes nothing.
+    let bad = a.get(&format!("{}0", &path[..path.len() - 1]), None).await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND);
+
+    // The receipts: both events, with the state per purpose.
+    let r = a
+        .get(&format!("/v1/subjects/{subject}/consents"), Some(&a.sales))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["events"].as_array().unwrap().len(), 2);
+    assert_eq!(v["events"][1]["channel"], "email_link");
+    let tm = v["current"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["purpose"] == "targeted_marketing")
+        .unwrap()
+        .clone();
+    assert_eq!(tm["consent"], "withdrawn");
+}
+
+#[tokio::test]
+async fn rights_requests_run_on_the_policy_clock() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let r = a
+        .post(
+            "/v1/requests",
+            Some(&a.sales),
+            &json!({"right": "access", "subject": subject, "channel": "privacy_center"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["state"], "received");
+    assert_eq!(v["jurisdiction"], "FR", "taken from the subject");
+    assert_eq!(v["due_at"], "2026-03-17T09:00:00Z", "15 days (P0-18)");
+    let id = v["id"].as_str().unwrap().to_owned();
+
+    // Staff only: the queue and the steps.
+    let q = a.get("/v1/requests", Some(&a.sales)).await;
+    assert_problem(&q, 403, "AUTH-0003");
+    let act = |body: Value| {
+        let id = id.clone();
+        let a = &a;
+        async move {
+            a.post(&format!("/v1/requests/{id}/actions"), Some(&a.admin), &body)
+                .await
+        }
+    };
+    let r = act(json!({"action": "fulfil"})).await;
+    assert_problem(&r, 422, "VAULT-0001");
+    assert_eq!(
+        act(json!({"action": "verify"})).await.json()["state"],
+        "verified"
+    );
+    a.clock.advance(SignedDuration::from_hours(24 * 16));
+    let q = a.get("/v1/requests", Some(&a.admin)).await.json();
+    assert_eq!(q["overdue"], 1, "{q}");
+    let r = act(json!({"action": "extend", "reason": "too late now"})).await;
+    assert_problem(&r, 422, "VAULT-0001");
+    let done = act(json!({"action": "fulfil"})).await.json();
+    assert_eq!(done["state"], "fulfilled");
+    assert_eq!(done["answered_on_time"], false);
+    // The person was owed an acknowledgement and a completion notice.
+    let sid = custos_store::SubjectId(custos_store::Uuid::parse_str(&subject).unwrap());
+    let kinds: Vec<String> =
+        custos_store::RequestStore::outbox_of(a.store.as_ref(), &a.tenant, sid)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.kind)
+            .collect();
+    assert_eq!(kinds, ["request.acknowledged", "request.fulfilled"]);
+    // Bad input: a right the policy does not offer is a problem, not a crash.
+    let r = a
+        .post(
+            "/v1/requests",
+            Some(&a.sales),
+            &json!({"right": "teleportation", "channel": "web"}),
+        )
+        .await;
+    assert_problem(&r, 400, "HTTP-0400");
+}
+
+#[tokio::test]
+async fn staff_export_a_subjects_whole_data_as_json_and_csv() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let r = a
+        .get(&format!("/v1/subjects/{subject}/export"), Some(&a.admin))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(
+        v["records"].as_array().unwrap().len(),
+        4,
+        "every record, whatever its purpose"
+    );
+    let csv = a
+        .get(
+            &format!("/v1/subjects/{subject}/export?format=csv"),
+            Some(&a.admin),
+        )
+        .await;
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(
+        csv.header("content-disposition")
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(csv.text().lines().count(), 5);
+    let denied = a
+        .get(&format!("/v1/subjects/{subject}/export"), Some(&a.sales))
+        .await;
+    assert_problem(&denied, 403, "VAULT-0003");
 }

@@ -1,0 +1,196 @@
+//! The person's own copy of their data (access, P0-14; portability, P0-15): every
+//! record held, decrypted, with its category, the purpose it was collected for, its
+//! source, when it was collected, when it goes, and why it is held — as JSON and CSV.
+//! Not purpose-bound: it is the subject's right, exercised through a request.
+
+use custos_policy::names::pattern_matches;
+use custos_store::{Outcome, Store, SubjectId, SubjectState, Timestamp};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Actor, RequestCtx, Vault};
+use crate::error::VaultError;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExportedRecord {
+    pub record: custos_store::RecordId,
+    pub category: String,
+    pub category_description: String,
+    pub value: Value,
+    pub collected_for: String,
+    pub purpose_description: String,
+    pub lawful_basis: String,
+    /// Every purpose that may use this category today, for the person to see why it is held.
+    pub used_for: Vec<String>,
+    pub source: String,
+    pub collected_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub retention: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Export {
+    pub subject: SubjectId,
+    pub controller: String,
+    pub policy_version: u32,
+    pub generated_at: Timestamp,
+    pub records: Vec<ExportedRecord>,
+}
+
+impl Export {
+    /// RFC 4180 CSV, one row per record; values that are not strings are JSON text.
+    pub fn to_csv(&self) -> String {
+        let header = [
+            "record",
+            "category",
+            "category_description",
+            "value",
+            "collected_for",
+            "purpose_description",
+            "lawful_basis",
+            "used_for",
+            "source",
+            "collected_at",
+            "expires_at",
+            "retention",
+        ];
+        let mut out = header.join(",");
+        out.push_str("\r\n");
+        for r in &self.records {
+            let value = match &r.value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let cells = [
+                r.record.to_string(),
+                r.category.clone(),
+                r.category_description.clone(),
+                value,
+                r.collected_for.clone(),
+                r.purpose_description.clone(),
+                r.lawful_basis.clone(),
+                r.used_for.join("; "),
+                r.source.clone(),
+                r.collected_at.to_string(),
+                r.expires_at.map(|t| t.to_string()).unwrap_or_default(),
+                r.retention.clone().unwrap_or_default(),
+            ];
+            let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+            out.push_str(&row.join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+impl<S: Store> Vault<S> {
+    /// Everything held about a subject, for the subject. Needs an admin key: staff
+    /// run it to fulfil an access or portability request.
+    pub fn export(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        ctx: &RequestCtx,
+    ) -> Result<Export, VaultError> {
+        if !actor.admin {
+            let e = VaultError::PurposeNotPermitted {
+                role: actor.role.clone(),
+                purpose: "access export".into(),
+            };
+            return Err(self.deny(actor, ctx, "export", None, Some(subject), e));
+        }
+        let active = self.policy(&actor.tenant)?;
+        let policy = &active.policy;
+        match self.store.subject(&actor.tenant, subject)? {
+            None => {
+                return Err(self.deny(
+                    actor,
+                    ctx,
+                    "export",
+                    None,
+                    Some(subject),
+                    VaultError::SubjectNotFound,
+                ));
+            }
+            Some(s) if s.state == SubjectState::Erased => {
+                return Err(self.deny(
+                    actor,
+                    ctx,
+                    "export",
+                    None,
+                    Some(subject),
+                    VaultError::SubjectErased,
+                ));
+            }
+            Some(_) => {}
+        }
+        let mut audit = self.audit(actor, ctx, "export");
+        audit.subject = Some(subject);
+        audit.outcome = Outcome::Allow;
+        audit.reason = "access/portability export".into();
+        let (row, records) = self
+            .store
+            .read_subject(&actor.tenant, subject, &[], &audit)?;
+        let dek = if records.is_empty() {
+            None
+        } else {
+            Some(self.subject_key(&actor.tenant, &row)?)
+        };
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let Some(dek) = &dek else { break };
+            let aad = custos_crypto::Aad::new(
+                actor.tenant.as_str(),
+                &subject.to_string(),
+                &r.category,
+                &r.id.to_string(),
+            )?;
+            let plain = custos_crypto::open(dek, &aad, &r.ciphertext)?;
+            let value: Value = serde_json::from_slice(&plain).map_err(|_| VaultError::Integrity)?;
+            let cat = policy.category.get(&r.category);
+            let purpose = policy.purpose.get(&r.purpose);
+            out.push(ExportedRecord {
+                record: r.id,
+                category_description: cat.map(|c| c.description.clone()).unwrap_or_default(),
+                value,
+                purpose_description: purpose.map(|p| p.description.clone()).unwrap_or_default(),
+                lawful_basis: purpose
+                    .map(|p| p.basis.as_str().to_owned())
+                    .unwrap_or_default(),
+                used_for: policy
+                    .purpose
+                    .iter()
+                    .filter(|(_, p)| {
+                        p.categories
+                            .iter()
+                            .any(|pat| pattern_matches(pat, &r.category))
+                    })
+                    .map(|(id, _)| id.clone())
+                    .collect(),
+                retention: cat
+                    .and_then(|c| c.retention.as_ref())
+                    .map(|r| r.to_string()),
+                category: r.category,
+                collected_for: r.purpose,
+                source: r.source,
+                collected_at: r.collected_at,
+                expires_at: r.expires_at,
+            });
+        }
+        Ok(Export {
+            subject,
+            controller: policy.controller.name.clone(),
+            policy_version: active.number,
+            generated_at: self.clock.now(),
+            records: out,
+        })
+    }
+}
