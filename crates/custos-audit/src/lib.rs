@@ -72,10 +72,16 @@ fn put(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// The hash of an entry chained to the previous one.
 pub fn chain_hash(prev: &[u8; 32], entry: &EntryFields<'_>) -> [u8; 32] {
+    chain_hash_canonical(prev, &canonical(entry))
+}
+
+/// [`chain_hash`] from the entry's [`canonical`] bytes, for a caller that also needs
+/// them for the entry's Merkle leaf (so they are encoded once).
+pub fn chain_hash_canonical(prev: &[u8; 32], canonical_entry: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"custos/audit/v1");
     h.update(prev);
-    h.update(canonical(entry));
+    h.update(canonical_entry);
     h.finalize().into()
 }
 

@@ -10,10 +10,10 @@ use anyhow::Context;
 use custos_core::clock::{Clock, SystemClock};
 use custos_crypto::{KeyFile, KeyRing};
 use custos_store::{
-    ApiKey, AuditDraft, AuditEntry, AuditRef, ConsentEvent, ConsentKind, ConsentStore, Counts,
-    IdempotentResponse, OutboxMessage, PolicyVersion, Record, RequestState, RequestStore,
-    Result as StoreResult, RightsRequest, Store, Subject, SubjectId, SubjectWrite, Tenant,
-    TenantId, Timestamp, Uuid, WrappedKey,
+    ApiKey, AuditDraft, AuditEntry, AuditRef, Challenge, ConsentEvent, ConsentKind, ConsentStore,
+    Counts, IdempotentResponse, IncidentRow, IncidentStore, OutboxMessage, PolicyVersion, Record,
+    RequestState, RequestStore, Result as StoreResult, RightsRequest, Store, Subject, SubjectId,
+    SubjectWrite, Tenant, TenantId, Timestamp, Uuid, VerificationStore, WrappedKey,
 };
 use custos_store_postgres::{PostgresOptions, PostgresStore};
 use custos_store_sqlite::{SqliteOptions, SqliteStore};
@@ -29,17 +29,28 @@ pub const DEFAULT_TENANT: &str = "default";
 #[derive(Debug, Clone)]
 pub struct DataDir {
     pub root: PathBuf,
+    /// `--key-file`: a key file outside the directory (instances sharing one).
+    pub key_file: Option<PathBuf>,
 }
 
 impl DataDir {
     pub fn new(root: &Path) -> Self {
         DataDir {
             root: root.to_owned(),
+            key_file: None,
         }
     }
 
+    /// The directory with its key file at `key_file` (`--key-file`), when given.
+    pub fn with_key_file(mut self, key_file: Option<PathBuf>) -> Self {
+        self.key_file = key_file;
+        self
+    }
+
     pub fn keys(&self) -> PathBuf {
-        self.root.join("keys.json")
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.root.join("keys.json"))
     }
 
     pub fn database(&self) -> PathBuf {
@@ -80,7 +91,9 @@ impl DataDir {
             ))
             .into());
         }
-        let file = KeyFile::load(&self.keys()).map_err(|e| InputError(e.to_string()))?;
+        // Adds the audit signing seed to a key file of an older build (and saves it).
+        let (file, _) =
+            KeyFile::load_and_upgrade(&self.keys()).map_err(|e| InputError(e.to_string()))?;
         let ring = Arc::new(KeyRing::from_keyfile(&file));
         Ok((file, ring))
     }
@@ -163,6 +176,23 @@ impl ConsentStore for AnyStore {
     }
 }
 
+impl IncidentStore for AnyStore {
+    delegate! {
+        fn put_incident(&self, tenant: &TenantId, row: &IncidentRow, expected_version: Option<u32>, outbox: &[OutboxMessage], audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn incident(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<IncidentRow>>;
+        fn incidents(&self, tenant: &TenantId) -> StoreResult<Vec<IncidentRow>>;
+    }
+}
+
+impl VerificationStore for AnyStore {
+    delegate! {
+        fn create_challenge(&self, tenant: &TenantId, challenge: &Challenge, outbox: &[OutboxMessage], audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn challenge(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<Challenge>>;
+        fn challenges_since(&self, tenant: &TenantId, subject: SubjectId, since: Timestamp) -> StoreResult<u32>;
+        fn record_attempt(&self, tenant: &TenantId, challenge: &Challenge, expected_attempts: u32, audit: &AuditDraft) -> StoreResult<AuditRef>;
+    }
+}
+
 impl RequestStore for AnyStore {
     delegate! {
         fn put_request(&self, tenant: &TenantId, request: &RightsRequest, expected: Option<RequestState>, outbox: &[OutboxMessage], audit: &AuditDraft) -> StoreResult<AuditRef>;
@@ -171,6 +201,45 @@ impl RequestStore for AnyStore {
         fn due_outbox(&self, tenant: &TenantId, now: Timestamp, limit: usize) -> StoreResult<Vec<OutboxMessage>>;
         fn outbox_of(&self, tenant: &TenantId, subject: SubjectId) -> StoreResult<Vec<OutboxMessage>>;
         fn mark_outbox(&self, tenant: &TenantId, message: &OutboxMessage) -> StoreResult<()>;
+    }
+}
+
+impl custos_store::LifecycleStore for AnyStore {
+    delegate! {
+        fn subject_records(&self, tenant: &TenantId, subject: SubjectId) -> StoreResult<Vec<Record>>;
+        fn rectify_record(&self, r: &custos_store::Rectification<'_>) -> StoreResult<AuditRef>;
+        fn set_subject_state(&self, tenant: &TenantId, subject: SubjectId, state: custos_store::SubjectState, at: Timestamp, audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn erase_subject(&self, e: &custos_store::Erasure<'_>) -> StoreResult<AuditRef>;
+        fn read_held_records(&self, tenant: &TenantId, subject: SubjectId, audit: &AuditDraft) -> StoreResult<Vec<custos_store::HeldRecord>>;
+        fn purge_held_records(&self, tenant: &TenantId, now: Timestamp, audit: &AuditDraft) -> StoreResult<u64>;
+    }
+}
+
+impl custos_store::MerkleStore for AnyStore {
+    delegate! {
+        fn node(&self, tenant: &TenantId, level: u32, index: u64) -> StoreResult<Option<[u8; 32]>>;
+        fn nodes(&self, tenant: &TenantId, level: u32, from: u64, limit: usize) -> StoreResult<Vec<(u64, [u8; 32])>>;
+        fn tree_size(&self, tenant: &TenantId) -> StoreResult<u64>;
+        fn catch_up_tree(&self, tenant: &TenantId) -> StoreResult<u64>;
+        fn append_audit_batch(&self, tenant: &TenantId, drafts: &[AuditDraft]) -> StoreResult<Vec<AuditRef>>;
+        fn store_checkpoint(&self, tenant: &TenantId, signed: &custos_audit::checkpoint::SignedCheckpoint) -> StoreResult<bool>;
+        fn checkpoints(&self, tenant: &TenantId) -> StoreResult<Vec<custos_audit::checkpoint::SignedCheckpoint>>;
+        fn latest_checkpoint(&self, tenant: &TenantId) -> StoreResult<Option<custos_audit::checkpoint::SignedCheckpoint>>;
+    }
+}
+
+impl custos_store::LeaseStore for AnyStore {
+    delegate! {
+        fn try_claim(&self, job: &str, holder: &str, now: Timestamp, ttl: std::time::Duration) -> StoreResult<bool>;
+        fn release(&self, job: &str, holder: &str) -> StoreResult<()>;
+    }
+}
+
+impl custos_store::ArchiveStore for AnyStore {
+    delegate! {
+        fn export_tenant(&self, tenant: &TenantId, sink: &mut dyn custos_store::ArchiveSink) -> StoreResult<()>;
+        fn import_rows(&self, tenant: &TenantId, rows: &[custos_store::ArchiveRow]) -> StoreResult<()>;
+        fn archive_counts(&self, tenant: &TenantId) -> StoreResult<custos_store::ArchiveCounts>;
     }
 }
 

@@ -59,6 +59,9 @@ pub struct Place {
     pub database_url: Option<String>,
     #[arg(long, default_value = DEFAULT_TENANT)]
     pub tenant: String,
+    /// The key file (default: keys.json in the data directory), as `serve --key-file`.
+    #[arg(long, env = "CUSTOS_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
@@ -71,7 +74,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
             label,
             place,
         } => {
-            let dir = DataDir::new(&place.data_dir);
+            let dir = DataDir::new(&place.data_dir).with_key_file(place.key_file.clone());
             let (_, keys) = dir.key_ring()?;
             let store = dir.store(place.database_url.as_deref())?;
             let t = tenant(&place.tenant)?;
@@ -111,7 +114,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
             )
         }
         KeysCommand::List { place } => {
-            let dir = DataDir::new(&place.data_dir);
+            let dir = DataDir::new(&place.data_dir).with_key_file(place.key_file.clone());
             let store = dir.store(place.database_url.as_deref())?;
             let t = tenant(&place.tenant)?;
             let mut out = String::new();
@@ -133,7 +136,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
             emit(&out, None)
         }
         KeysCommand::Revoke { id, place } => {
-            let dir = DataDir::new(&place.data_dir);
+            let dir = DataDir::new(&place.data_dir).with_key_file(place.key_file.clone());
             let store = dir.store(place.database_url.as_deref())?;
             let t = tenant(&place.tenant)?;
             api_keys::revoke(store.as_ref(), &t, &id, "operator", clock.now())
@@ -141,7 +144,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
             emit(&format!("revoked {id}"), None)
         }
         KeysCommand::Rotate { retire_old, place } => {
-            let dir = DataDir::new(&place.data_dir);
+            let dir = DataDir::new(&place.data_dir).with_key_file(place.key_file.clone());
             let (mut file, _) = dir.key_ring()?;
             let _lock = dir.lock("cannot rotate keys")?;
             let store = dir.store(place.database_url.as_deref())?;

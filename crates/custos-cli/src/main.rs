@@ -4,8 +4,11 @@
 //! Exit codes: 0 success; 1 an internal failure; 2 bad input (an invalid policy,
 //! an unreadable file, a bad argument) — the message says which and where.
 
+mod archive_cmd;
 mod audit_cmd;
+mod checkpoint_job;
 mod datadir;
+mod incidents_cmd;
 mod keys_cmd;
 mod migrate_cmd;
 mod outbox_sink;
@@ -38,11 +41,18 @@ enum Command {
     /// Manage API keys and key-encryption keys.
     #[command(subcommand)]
     Keys(keys_cmd::KeysCommand),
+    /// Breach incidents: open, list, lift a law-enforcement hold.
+    #[command(subcommand)]
+    Incidents(incidents_cmd::IncidentsCommand),
     /// Verify the tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCommand),
     /// Apply the database schema migrations and list those applied.
     Migrate(migrate_cmd::MigrateArgs),
+    /// Export a whole tenant to a JSONL archive (the key file is not included).
+    Export(archive_cmd::ExportArgs),
+    /// Import a tenant archive into an empty tenant of a database (same key file).
+    Import(archive_cmd::ImportArgs),
 }
 
 /// A failure caused by the input, reported with exit code 2.
@@ -74,8 +84,11 @@ fn main() -> ExitCode {
         Command::Policy(cmd) => policy_cmd::run(cmd),
         Command::Serve(args) => serve::run(args),
         Command::Keys(cmd) => keys_cmd::run(cmd),
+        Command::Incidents(cmd) => incidents_cmd::run(cmd),
         Command::Audit(cmd) => audit_cmd::run(cmd),
         Command::Migrate(args) => migrate_cmd::run(args),
+        Command::Export(args) => archive_cmd::run_export(args),
+        Command::Import(args) => archive_cmd::run_import(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -36,6 +36,15 @@ pub struct ServeArgs {
     /// loss, at about twice the write cost (docs/benchmarks.md).
     #[arg(long, env = "CUSTOS_DURABLE_COMMITS")]
     pub durable_commits: bool,
+    /// The key file (default: keys.json in the data directory). Several instances on
+    /// one PostgreSQL must share one key file: ciphertexts are bound to its keys.
+    #[arg(long, env = "CUSTOS_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Where notice files are written (default: outbox/ in the data directory).
+    /// Instances sharing a database should share it too; each pass of the delivery
+    /// job is run by one instance only (a lease in the database).
+    #[arg(long, env = "CUSTOS_OUTBOX_DIR")]
+    pub outbox_dir: Option<PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -48,9 +57,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_ansi(false)
         .try_init();
     let clock = system_clock();
-    let dir = DataDir::new(&args.data_dir);
+    let dir = DataDir::new(&args.data_dir).with_key_file(args.key_file.clone());
     dir.init(clock.as_ref())?;
-    let _lock = dir.lock("cannot start")?;
+    // The lock guards a local SQLite directory (one server per file). On PostgreSQL
+    // several instances share the database, each with a data directory of its own.
+    let _lock = match dir.named_database(args.database_url.as_deref()) {
+        crate::datadir::Database::Sqlite(_) => Some(dir.lock("cannot start")?),
+        crate::datadir::Database::Postgres(_) => None,
+    };
     let (_, keys) = dir.key_ring()?;
     let options = custos_store_sqlite::SqliteOptions {
         durable_commits: args.durable_commits,
@@ -102,6 +116,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let jobs_store = Arc::clone(&store);
     let jobs_clock = Arc::clone(&clock);
+    let checkpoint_job = crate::checkpoint_job::sign_checkpoints(
+        Arc::clone(&store),
+        Arc::clone(&keys),
+        Arc::clone(&clock),
+    );
     let vault = Arc::new(Vault::new(
         Arc::clone(&store),
         keys,
@@ -123,10 +142,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .map_err(|e| InputError(format!("cannot listen on {}: {e}", args.listen)))?;
         let addr = listener.local_addr()?;
         banner(addr, &dir.root, issued.as_ref().map(|k| k.token.as_str()));
+        tokio::spawn(checkpoint_job);
         tokio::spawn(deliver_notices(
             jobs_store,
             jobs_clock,
-            dir.root.join("outbox"),
+            args.outbox_dir
+                .clone()
+                .unwrap_or_else(|| dir.root.join("outbox")),
         ));
         custos_server::serve(listener, app)
             .await
@@ -148,28 +170,36 @@ fn banner(addr: std::net::SocketAddr, root: &std::path::Path, admin_token: Optio
 
 /// Delivers owed notices every few seconds; failures are retried by the outbox's
 /// backoff, so a mail outage delays notices but never drops them.
-async fn deliver_notices<S: custos_store::Store + custos_store::RequestStore>(
+async fn deliver_notices<
+    S: custos_store::Store + custos_store::RequestStore + custos_store::LeaseStore,
+>(
     store: Arc<S>,
     clock: Arc<dyn custos_core::clock::Clock>,
     dir: PathBuf,
 ) {
     let sink = Arc::new(crate::outbox_sink::FileSink { dir });
+    // Who this process is, for the `outbox` lease: each pass is run by the one
+    // instance that holds it (several `custos serve` may share one database).
+    let holder: Arc<str> = custos_store::Uuid::new_v4().to_string().into();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
         tick.tick().await;
         let (store, clock, sink) = (Arc::clone(&store), Arc::clone(&clock), Arc::clone(&sink));
+        let holder = Arc::clone(&holder);
         let pass = tokio::task::spawn_blocking(move || -> Result<(), String> {
-            for t in store.tenants().map_err(|e| e.to_string())? {
-                custos_core::rights::deliver_due(
-                    store.as_ref(),
-                    sink.as_ref(),
-                    &t.id,
-                    clock.now(),
-                    100,
-                )
+            // Held for longer than a pass takes; released at its end, and expired
+            // if this instance dies in the middle, so another takes over.
+            let claimed = store
+                .try_claim(OUTBOX_JOB, &holder, clock.now(), OUTBOX_LEASE)
                 .map_err(|e| e.to_string())?;
+            if !claimed {
+                return Ok(());
             }
-            Ok(())
+            let result = deliver_pass(store.as_ref(), sink.as_ref(), clock.as_ref());
+            let released = store
+                .release(OUTBOX_JOB, &holder)
+                .map_err(|e| e.to_string());
+            result.and(released)
         })
         .await;
         if let Ok(Err(e)) = pass {
@@ -177,4 +207,24 @@ async fn deliver_notices<S: custos_store::Store + custos_store::RequestStore>(
             tracing::debug!(error = %e, "notice delivery pass failed; will retry");
         }
     }
+}
+
+/// The lease every instance's delivery job claims before a pass.
+const OUTBOX_JOB: &str = "outbox";
+const OUTBOX_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// One delivery pass over every tenant.
+fn deliver_pass<S: custos_store::Store + custos_store::RequestStore>(
+    store: &S,
+    sink: &crate::outbox_sink::FileSink,
+    clock: &dyn custos_core::clock::Clock,
+) -> Result<(), String> {
+    for t in store.tenants().map_err(|e| e.to_string())? {
+        let report = custos_core::rights::deliver_due(store, sink, &t.id, clock.now(), 100)
+            .map_err(|e| e.to_string())?;
+        if report.delivered > 0 {
+            tracing::info!(tenant = %t.id, delivered = report.delivered, "notices delivered");
+        }
+    }
+    Ok(())
 }

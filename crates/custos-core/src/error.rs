@@ -46,6 +46,9 @@ pub enum VaultError {
     Internal(String),
     #[error("request not found")]
     RequestNotFound,
+    /// Too many verification codes or attempts; wait before trying again.
+    #[error("too many attempts; try again later")]
+    TooManyAttempts,
     /// An unsubscribe or similar token is forged, altered or for nobody.
     #[error("the link is not valid")]
     BadToken,
@@ -67,6 +70,7 @@ impl VaultError {
             VaultError::Internal(_) => "VAULT-0011",
             VaultError::BadToken => "VAULT-0012",
             VaultError::RequestNotFound => "VAULT-0013",
+            VaultError::TooManyAttempts => "VAULT-0014",
         }
     }
 }

@@ -12,9 +12,11 @@ pub mod audit;
 pub mod clock;
 pub mod consent;
 pub mod error;
+pub mod incidents;
 pub mod keys;
 pub mod rights;
 pub mod tenant;
 pub mod vault;
+pub mod verification;
 
 pub use error::{FieldError, VaultError};

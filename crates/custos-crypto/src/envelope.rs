@@ -99,7 +99,7 @@ impl Dek {
         Self::from_secret(SecretKey::generate()?)
     }
 
-    fn from_secret(secret: SecretKey) -> Result<Self> {
+    pub(crate) fn from_secret(secret: SecretKey) -> Result<Self> {
         let unbound = UnboundKey::new(&AES_256_GCM, secret.expose_secret())
             .map_err(|_| CryptoError::InvalidInput("a data key must be 32 bytes"))?;
         Ok(Self {

@@ -4,8 +4,13 @@
 //! {"format":1,
 //!  "master_keys":[{"version":1,"key":"<base64 32 bytes>","created":"2025-01-01T00:00:00Z"}],
 //!  "index_key":"<base64 32 bytes>",
-//!  "api_key_pepper":"<base64 32 bytes>"}
+//!  "api_key_pepper":"<base64 32 bytes>",
+//!  "audit_signing_seed":"<base64 32 bytes>"}
 //! ```
+//!
+//! * `audit_signing_seed` is the RFC 8032 Ed25519 private key that signs audit-log checkpoints
+//!   (`docs/audit-proofs.md`). Key files written before it existed lack it;
+//!   [`KeyFile::load_and_upgrade`] adds one (and saves the file) the first time it is loaded.
 //!
 //! * It is created with mode 0600 and `O_EXCL` ([`KeyFile::create_new`]) so that neither a
 //!   permissive umask nor a race with another process can expose it, and [`KeyFile::load`] refuses
@@ -73,6 +78,7 @@ pub struct KeyFile {
     master_keys: Vec<MasterKey>,
     index_key: SecretKey,
     api_key_pepper: SecretKey,
+    audit_signing_seed: Option<SecretKey>,
 }
 
 /// The on-disk shape. Key strings live in `Zeroizing` so the base64 copies are wiped too.
@@ -83,6 +89,8 @@ struct KeyFileJson {
     master_keys: Vec<MasterKeyJson>,
     index_key: Zeroizing<String>,
     api_key_pepper: Zeroizing<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audit_signing_seed: Option<Zeroizing<String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -108,6 +116,7 @@ impl KeyFile {
             }],
             index_key: SecretKey::generate()?,
             api_key_pepper: SecretKey::generate()?,
+            audit_signing_seed: Some(SecretKey::generate()?),
         })
     }
 
@@ -162,6 +171,33 @@ impl KeyFile {
         Self::parse(path, &bytes)
     }
 
+    /// [`KeyFile::load`], then, if the file has no `audit_signing_seed` (it predates audit
+    /// checkpoints), generates one and saves the file atomically. Returns whether it added one.
+    ///
+    /// # Errors
+    /// As [`KeyFile::load`] and [`KeyFile::save`]; [`CryptoError::Rng`] if the generator fails.
+    pub fn load_and_upgrade(path: &Path) -> Result<(Self, bool)> {
+        let mut key_file = Self::load(path)?;
+        let added = key_file.add_missing_keys()?;
+        if added {
+            key_file.save(path)?;
+        }
+        Ok((key_file, added))
+    }
+
+    /// Generates the keys a key file of an older build lacks (the audit signing seed); returns
+    /// whether it added any. The caller saves the file.
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`] if the system generator fails.
+    pub fn add_missing_keys(&mut self) -> Result<bool> {
+        if self.audit_signing_seed.is_some() {
+            return Ok(false);
+        }
+        self.audit_signing_seed = Some(SecretKey::generate()?);
+        Ok(true)
+    }
+
     /// Parses key-file JSON held in memory (for a key file passed through an environment
     /// variable, for example).
     ///
@@ -187,6 +223,7 @@ impl KeyFile {
                 .collect(),
             index_key: encode(&self.index_key),
             api_key_pepper: encode(&self.api_key_pepper),
+            audit_signing_seed: self.audit_signing_seed.as_ref().map(encode),
         };
         // Room for everything up front, so serialising never reallocates and leaves copies.
         let capacity = 256usize.saturating_add(self.master_keys.len().saturating_mul(256));
@@ -299,6 +336,13 @@ impl KeyFile {
         &self.api_key_pepper
     }
 
+    /// The Ed25519 seed that signs audit checkpoints; `None` in a key file written before audit
+    /// checkpoints existed (see [`KeyFile::load_and_upgrade`]).
+    #[must_use]
+    pub fn audit_signing_seed(&self) -> Option<&SecretKey> {
+        self.audit_signing_seed.as_ref()
+    }
+
     fn parse(path: &Path, json: &[u8]) -> Result<Self> {
         let doc: KeyFileJson =
             serde_json::from_slice(json).map_err(|err| invalid(path, describe_json_error(&err)))?;
@@ -338,6 +382,11 @@ impl KeyFile {
             master_keys,
             index_key: decode(path, &doc.index_key, "index_key")?,
             api_key_pepper: decode(path, &doc.api_key_pepper, "api_key_pepper")?,
+            audit_signing_seed: doc
+                .audit_signing_seed
+                .as_ref()
+                .map(|seed| decode(path, seed, "audit_signing_seed"))
+                .transpose()?,
         })
     }
 }
@@ -598,6 +647,35 @@ mod tests {
         repeated["master_keys"].as_array_mut().unwrap().push(first);
         let err = KeyFile::from_json(repeated.to_string().as_bytes()).unwrap_err();
         assert!(err.to_string().contains("repeated"), "{err}");
+    }
+
+    #[test]
+    fn audit_signing_seed_is_generated_and_added_when_missing() {
+        let key_file = KeyFile::generate(CREATED).unwrap();
+        let seed = key_file.audit_signing_seed().unwrap().clone();
+        assert_ne!(&seed, key_file.index_key());
+        let json = key_file.to_json();
+        assert_eq!(KeyFile::from_json(&json).unwrap(), key_file);
+        // A key file of an older build: no seed; it still loads, and one is added on demand.
+        let mut value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        value.as_object_mut().unwrap().remove("audit_signing_seed");
+        let mut old = KeyFile::from_json(value.to_string().as_bytes()).unwrap();
+        assert!(old.audit_signing_seed().is_none());
+        assert!(
+            !String::from_utf8(old.to_json().to_vec())
+                .unwrap()
+                .contains("audit_signing_seed")
+        );
+        assert!(old.add_missing_keys().unwrap());
+        assert!(old.audit_signing_seed().is_some());
+        assert!(!old.add_missing_keys().unwrap(), "only once");
+        value["audit_signing_seed"] = "AAAA".into();
+        let err = KeyFile::from_json(value.to_string().as_bytes()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("audit_signing_seed must decode to 32 bytes"),
+            "{err}"
+        );
     }
 
     #[test]

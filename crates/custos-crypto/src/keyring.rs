@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use ring::{aead, hkdf, hmac};
 
 use crate::blind::BlindIndexKey;
-use crate::envelope::Kek;
+use crate::envelope::{Dek, Kek};
 use crate::error::{CryptoError, Result};
 use crate::keyfile::KeyFile;
 use crate::secret::{SecretKey, ct_eq};
@@ -18,6 +18,8 @@ const KEK_SALT: &[u8] = b"custos/kek/v1";
 /// HKDF salt for blind-index keys; a different salt keeps the two families apart even if the
 /// same bytes were ever used as master and index key.
 const BLIND_SALT: &[u8] = b"custos/blind/v1";
+/// HKDF salt for legal-hold keys (records kept after their subject's erasure).
+const HOLD_SALT: &[u8] = b"custos/hold/v1";
 
 /// The keys of one custos instance, ready to derive per-tenant keys.
 ///
@@ -29,6 +31,7 @@ pub struct KeyRing {
     current_version: u32,
     index_key: SecretKey,
     api_key_pepper: SecretKey,
+    audit_signing_seed: Option<SecretKey>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -53,6 +56,7 @@ impl KeyRing {
             current_version: key_file.current_version(),
             index_key: key_file.index_key().clone(),
             api_key_pepper: key_file.api_key_pepper().clone(),
+            audit_signing_seed: key_file.audit_signing_seed().cloned(),
         }
     }
 
@@ -117,6 +121,26 @@ impl KeyRing {
         Ok(BlindIndexKey::new(hmac::Key::from(okm)))
     }
 
+    /// The tenant's legal-hold key, which seals the records kept after their subject's erasure
+    /// (legal obligation, legal claims): `HKDF-SHA256(salt = "custos/hold/v1", ikm = index key,
+    /// info = tenant)`.
+    ///
+    /// Derived from the index key, not from a master key: retiring a master key version is what
+    /// makes erased subjects' backups unreadable, and it must not take the held records with it.
+    ///
+    /// # Errors
+    /// [`CryptoError::KeyDerivation`] if HKDF fails.
+    pub fn hold_key(&self, tenant: &str) -> Result<Dek> {
+        let prk =
+            hkdf::Salt::new(hkdf::HKDF_SHA256, HOLD_SALT).extract(self.index_key.expose_secret());
+        let info = [tenant.as_bytes()];
+        let mut bytes = zeroize::Zeroizing::new([0u8; crate::secret::KEY_LEN]);
+        prk.expand(&info, hkdf::HKDF_SHA256)
+            .and_then(|okm| okm.fill(bytes.as_mut_slice()))
+            .map_err(|_| CryptoError::KeyDerivation)?;
+        Dek::from_secret(SecretKey::from_bytes(*bytes))
+    }
+
     /// The stored form of an API key: `HMAC-SHA256(pepper, secret)`.
     ///
     /// Why not Argon2id: password hashing is slow on purpose because passwords have little
@@ -135,6 +159,24 @@ impl KeyRing {
         out
     }
 
+    /// The Ed25519 key that signs the tenants' audit checkpoints, from the key file's
+    /// `audit_signing_seed` (one key per instance; the checkpoint body names the tenant).
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidInput`] if the key file has no audit signing seed (a key file of an
+    /// older build that was not upgraded with [`KeyFile::load_and_upgrade`]).
+    pub fn audit_signer(&self) -> Result<custos_audit::checkpoint::CheckpointSigner> {
+        let seed = self
+            .audit_signing_seed
+            .as_ref()
+            .ok_or(CryptoError::InvalidInput(
+                "the key file has no audit_signing_seed",
+            ))?;
+        Ok(custos_audit::checkpoint::CheckpointSigner::from_seed(
+            seed.expose_secret(),
+        ))
+    }
+
     /// Whether `secret` hashes to `stored`, compared in constant time.
     #[must_use]
     pub fn verify_api_key(&self, secret: &str, stored: &[u8]) -> bool {
@@ -145,7 +187,7 @@ impl KeyRing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::{Aad, Dek, unwrap_dek, wrap_dek};
+    use crate::envelope::{Aad, open, seal, unwrap_dek, wrap_dek};
 
     fn ring() -> KeyRing {
         KeyRing::from_keyfile(&KeyFile::generate("2025-01-01T00:00:00Z").unwrap())
@@ -189,6 +231,42 @@ mod tests {
             ring().blind_index_key("t\0x", "email"),
             Err(CryptoError::InvalidInput(_))
         ));
+    }
+
+    #[test]
+    fn audit_signer_is_stable_per_key_file() {
+        let key_file = KeyFile::generate("2025-01-01T00:00:00Z").unwrap();
+        let a = KeyRing::from_keyfile(&key_file).audit_signer().unwrap();
+        let b = KeyRing::from_keyfile(&key_file).audit_signer().unwrap();
+        assert_eq!(a.public_key(), b.public_key());
+        assert_ne!(a.public_key(), ring().audit_signer().unwrap().public_key());
+    }
+
+    #[test]
+    fn hold_key_is_per_tenant_stable_and_survives_master_key_retirement() {
+        let mut file = KeyFile::generate("2025-01-01T00:00:00Z").unwrap();
+        let ring = KeyRing::from_keyfile(&file);
+        let aad = Aad::new("t1", "s1", "invoice", "r1").unwrap();
+        let sealed = seal(&ring.hold_key("t1").unwrap(), &aad, b"held").unwrap();
+        // Re-derived for the same tenant, it opens; another tenant's does not.
+        assert_eq!(
+            open(&ring.hold_key("t1").unwrap(), &aad, &sealed)
+                .unwrap()
+                .as_slice(),
+            b"held"
+        );
+        assert!(open(&ring.hold_key("t2").unwrap(), &aad, &sealed).is_err());
+        // Nor does the tenant's KEK family: the hold key is a separate key.
+        file.rotate("2025-02-01T00:00:00Z").unwrap();
+        file.remove_master_key(1).unwrap();
+        let rotated = KeyRing::from_keyfile(&file);
+        assert!(open(&rotated.hold_key("t1").unwrap(), &aad, &sealed).is_ok());
+        // Another key file's hold key does not open it.
+        assert!(open(&ring_hold_other(), &aad, &sealed).is_err());
+    }
+
+    fn ring_hold_other() -> Dek {
+        ring().hold_key("t1").unwrap()
     }
 
     #[test]

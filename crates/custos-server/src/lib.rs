@@ -2,6 +2,8 @@
 //! makes one engine call (on the blocking pool: the store is synchronous), and
 //! maps the result or error to JSON. Policy decisions live in custos-core.
 #![forbid(unsafe_code)]
+// The OpenAPI document is one `json!` literal; it outgrew the default macro depth.
+#![recursion_limit = "512"]
 // Handlers return `Result<_, ApiError>` by axum convention; an error is built once per
 // failed request, so its size (a few strings) does not matter.
 #![allow(clippy::result_large_err)]
@@ -22,7 +24,9 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use custos_core::vault::Vault;
-use custos_store::{ConsentStore, RequestStore, Store};
+use custos_store::{
+    ConsentStore, IncidentStore, LifecycleStore, RequestStore, Store, VerificationStore,
+};
 
 pub use limits::RateLimiter;
 pub use metrics::Metrics;
@@ -54,7 +58,11 @@ impl<S: Store> AppState<S> {
 pub struct RequestId(pub String);
 
 /// The whole HTTP application.
-pub fn router<S: Store + ConsentStore + RequestStore>(state: Arc<AppState<S>>) -> Router {
+pub fn router<
+    S: Store + ConsentStore + RequestStore + VerificationStore + LifecycleStore + IncidentStore,
+>(
+    state: Arc<AppState<S>>,
+) -> Router {
     routes::routes::<S>()
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),

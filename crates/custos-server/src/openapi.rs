@@ -58,7 +58,7 @@ fn idempotency_param() -> Value {
 
 /// The whole document.
 pub fn document() -> Value {
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "custos",
@@ -153,6 +153,33 @@ pub fn document() -> Value {
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RequestAction" } } } },
                 "responses": with(json!({ "200": ok("The request after the step", "RequestView") }), errors(&["400", "401", "403", "404", "422"])) } },
+            "/v1/incidents": {
+                "post": { "summary": "Open a breach incident (admin): revokes the keys in scope, computes the affected subjects and categories from the audit log, sets the authority deadline, drafts a notice per person (held while a law-enforcement hold is in force)",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["description", "detected_at", "from", "to"], "properties": {
+                        "description": { "type": "string" }, "detected_at": { "type": "string", "format": "date-time" }, "aware_at": { "type": "string", "format": "date-time" },
+                        "key_ids": { "type": "array", "items": { "type": "string" } }, "actors": { "type": "array", "items": { "type": "string" } },
+                        "from": { "type": "string", "format": "date-time" }, "to": { "type": "string", "format": "date-time" },
+                        "categories": { "type": "array", "items": { "type": "string" } }, "law_enforcement_hold": { "type": "string" } } } } } },
+                    "responses": with(json!({ "201": { "description": "The incident with affected subjects, deadlines, channels, revoked keys" } }), errors(&["400", "401", "403", "422"])) },
+                "get": { "summary": "All incidents (admin)", "responses": with(json!({ "200": { "description": "{incidents: [...]}" } }), errors(&["401", "403"])) }
+            },
+            "/v1/incidents/{id}": { "get": { "summary": "One incident (admin)",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                "responses": with(json!({ "200": { "description": "The incident" } }), errors(&["400", "401", "403", "404"])) } },
+            "/v1/incidents/{id}/hold": { "delete": { "summary": "Lift the law-enforcement hold (admin): the drafted notices go to the outbox",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                "responses": with(json!({ "200": { "description": "The incident" } }), errors(&["400", "401", "403", "404", "422"])) } },
+            "/v1/verifications": { "post": {
+                "summary": "Send a one-time code to a contact custos holds for the subject",
+                "description": "The code goes through the outbox to the subject's stored email or phone (never to an address given in the request); it expires after 10 minutes, allows 5 guesses, and at most 5 codes per subject per hour are sent. Only a keyed hash of the code is stored.",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["subject", "category"], "properties": {
+                    "subject": { "type": "string", "format": "uuid" }, "category": { "type": "string", "example": "user.contact.email" } } } } } },
+                "responses": with(json!({ "201": { "description": "{challenge, category, expires_at}" } }), errors(&["400", "401", "404", "422", "429"])) } },
+            "/v1/verifications/{id}/check": { "post": {
+                "summary": "Check a one-time code (constant-time)",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["code"], "properties": { "code": { "type": "string", "pattern": "^[0-9]{6}$" } } } } } },
+                "responses": with(json!({ "200": { "description": "{verified, subject, attempts_left}" } }), errors(&["400", "401", "404"])) } },
             "/v1/policy": { "get": { "summary": "The policy version in force", "responses": with(json!({ "200": { "description": "Policy summary" } }), errors(&["401"])) } },
             "/v1/policy/notice": { "get": { "summary": "The privacy notice rendered from the policy in force",
                 "parameters": [{ "name": "format", "in": "query", "schema": { "type": "string", "enum": ["html", "md"] } }],
@@ -170,6 +197,80 @@ pub fn document() -> Value {
             "/v1/audit/verify": { "get": { "summary": "Verify the tenant's audit hash chain (admin)",
                 "responses": with(json!({ "200": { "description": "{valid, entries, head} or {valid: false, error}" } }), errors(&["401", "403"])) } }
         }
+    });
+    merge(doc.pointer_mut("/paths"), lifecycle_paths());
+    merge(doc.pointer_mut("/components/schemas"), lifecycle_schemas());
+    doc
+}
+
+fn merge(into: Option<&mut Value>, from: Value) {
+    if let (Some(into), Value::Object(from)) = (into.and_then(Value::as_object_mut), from) {
+        into.extend(from);
+    }
+}
+
+/// Rectification, restriction, erasure and legal holds (kept apart: one `json!`
+/// for the whole document would exceed the macro's recursion limit).
+fn lifecycle_paths() -> Value {
+    json!({
+            "/v1/subjects/{id}/records/{record}": { "patch": {
+                "summary": "Rectify one record: replace its value (P0-11)",
+                "description": "Validated exactly as a write of the record's category for the purpose it was collected for (shape, card numbers, CVV names); sealed under the subject's key with the same record id; the old ciphertext is overwritten. Audited with the category, never the value.",
+                "parameters": [id_param(), { "name": "record", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" }, "description": "Record id" }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RectifyRequest" } } } },
+                "responses": with(json!({ "200": ok("Rectified", "Rectified") }), errors(&["400", "401", "403", "404", "410", "413", "415", "422", "429"]))
+            } },
+            "/v1/subjects/{id}/restriction": {
+                "post": { "summary": "Restrict processing of a subject (admin)",
+                    "description": "From now on only purposes declared `during_restriction` (storage, legal claims) read the subject (P0-16, L-6).",
+                    "parameters": [id_param()],
+                    "responses": with(json!({ "200": ok("Restricted", "StateChanged") }), errors(&["400", "401", "403", "404", "410", "429"])) },
+                "delete": { "summary": "Lift a restriction (admin)",
+                    "parameters": [id_param()],
+                    "responses": with(json!({ "200": ok("Active again", "StateChanged") }), errors(&["400", "401", "403", "404", "410", "429"])) }
+            },
+            "/v1/subjects/{id}/erasure": { "post": {
+                "summary": "Erase a subject (admin): crypto-shredding with legal holds (P0-17)",
+                "description": "Deletes every record and blind-index entry and destroys the subject's data key; records the policy keeps under a legal obligation readable during restriction are re-sealed under the tenant's hold key and kept apart until their retention ends. Returns the erasure receipt (categories and dates, no values).",
+                "parameters": [id_param()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/EraseRequest" } } } },
+                "responses": with(json!({ "200": ok("Erasure receipt", "ErasureReceipt") }), errors(&["400", "401", "403", "404", "410", "413", "415", "422", "429"]))
+            } },
+            "/v1/subjects/{id}/held": { "get": {
+                "summary": "Records kept under a legal hold after erasure, for a purpose allowed during restriction",
+                "parameters": [id_param(), { "name": "purpose", "in": "query", "required": true, "schema": { "type": "string" } }],
+                "responses": with(json!({ "200": ok("The held values this purpose may read", "HeldRead") }), errors(&["400", "401", "403", "404", "422", "429"]))
+            } }
+    })
+}
+
+fn lifecycle_schemas() -> Value {
+    json!({
+        "RectifyRequest": { "type": "object", "required": ["value"], "additionalProperties": false, "properties": {
+            "value": { "description": "The new value, of the record category's shape" } } },
+        "Rectified": { "type": "object", "properties": {
+            "subject": { "type": "string", "format": "uuid" }, "record": { "type": "string", "format": "uuid" },
+            "category": { "type": "string" }, "audit_seq": { "type": "integer" } } },
+        "StateChanged": { "type": "object", "properties": {
+            "subject": { "type": "string", "format": "uuid" },
+            "state": { "type": "string", "enum": ["active", "restricted"] }, "audit_seq": { "type": "integer" } } },
+        "EraseRequest": { "type": "object", "required": ["reason"], "additionalProperties": false, "properties": {
+            "reason": { "type": "string", "minLength": 1, "maxLength": 2000, "description": "Shown in the receipt; not written to the audit log" } } },
+        "ErasureReceipt": { "type": "object", "properties": {
+            "subject": { "type": "string", "format": "uuid" }, "erased_at": { "type": "string", "format": "date-time" },
+            "reason": { "type": "string" },
+            "deleted": { "type": "array", "items": { "type": "string" }, "description": "Categories deleted, key destroyed" },
+            "kept": { "type": "array", "items": { "type": "object", "properties": {
+                "category": { "type": "string" }, "held_for": { "type": "string" }, "reason": { "type": "string" },
+                "until": { "type": ["string", "null"], "format": "date-time" }, "records": { "type": "integer" } } } },
+            "audit_seq": { "type": "integer" } } },
+        "HeldRead": { "type": "object", "properties": {
+            "subject": { "type": "string", "format": "uuid" }, "purpose": { "type": "string" },
+            "values": { "type": "array", "items": { "type": "object", "properties": {
+                "record": { "type": "string", "format": "uuid" }, "category": { "type": "string" }, "value": {},
+                "collected_for": { "type": "string" }, "source": { "type": "string" },
+                "collected_at": { "type": "string", "format": "date-time" }, "held_for": { "type": "string" },
+                "reason": { "type": "string" }, "until": { "type": ["string", "null"], "format": "date-time" } } } } } }
     })
 }
 

@@ -121,6 +121,7 @@ impl From<VaultError> for ApiError {
             VaultError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
             VaultError::BadToken => (StatusCode::NOT_FOUND, "Invalid link"),
             VaultError::RequestNotFound => (StatusCode::NOT_FOUND, "Request not found"),
+            VaultError::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts"),
         };
         let detail = match &e {
             // Internal details go to the log (with the request id), not to the client.

@@ -26,7 +26,7 @@ fn corrupt(idx: usize, what: &str) -> StoreError {
     StoreError::Corrupt(format!("consent_events column {idx}: {what}"))
 }
 
-fn decode(row: &Row) -> Result<ConsentEvent> {
+pub(crate) fn decode(row: &Row) -> Result<ConsentEvent> {
     let ip_hash = match get::<Option<&[u8]>>(row, 7)? {
         None => None,
         Some(v) => Some(<[u8; 32]>::try_from(v).map_err(|_| corrupt(7, "expected 32 bytes"))?),

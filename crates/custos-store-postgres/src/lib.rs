@@ -49,12 +49,18 @@
 //! trusted network (or a TLS-terminating proxy) until TLS support is added.
 #![forbid(unsafe_code)]
 
+mod archive;
 mod codec;
 mod consent;
+mod incidents;
+mod leases;
+mod lifecycle;
+mod merkle;
 mod pool;
 mod requests;
 mod store;
 mod temp;
+mod verification;
 
 use std::fmt;
 use std::str::FromStr;

@@ -2,7 +2,8 @@
 //! method, every statement scoped by tenant. The semantics are those of the
 //! SQLite backend; the conformance suite checks both.
 
-use custos_audit::{GENESIS, chain_hash};
+use custos_audit::merkle::leaf_hash;
+use custos_audit::{GENESIS, canonical, chain_hash_canonical};
 use custos_store::{
     ApiKey, AuditDraft, AuditEntry, AuditRef, Counts, IdempotentResponse, PolicyVersion, Record,
     Result, Store, StoreError, Subject, SubjectId, SubjectState, SubjectWrite, Tenant, TenantId,
@@ -556,38 +557,76 @@ pub(crate) fn append_audit(
     tenant: &TenantId,
     d: &AuditDraft,
 ) -> Result<AuditRef> {
+    append_audits(s, tenant, std::slice::from_ref(d))?
+        .pop()
+        .ok_or_else(|| StoreError::Backend("audit append returned nothing".to_owned()))
+}
+
+/// Appends entries to `tenant`'s hash chain and each one's leaf to the tenant's
+/// Merkle tree (`audit_nodes`; size and frontier in `audit_heads`), under the
+/// head row's lock. One statement per entry: the entry, the subtrees its leaf
+/// completes, and the new head.
+pub(crate) fn append_audits(
+    s: &mut Session<'_, Transaction<'_>>,
+    tenant: &TenantId,
+    drafts: &[AuditDraft],
+) -> Result<Vec<AuditRef>> {
     let head = s
         .query_opt(
-            "SELECT seq, hash FROM audit_heads WHERE tenant = $1 FOR UPDATE",
+            "SELECT seq, hash, tree_size, frontier FROM audit_heads WHERE tenant = $1 FOR UPDATE",
             &[&tenant.as_str()],
         )?
         .ok_or_else(|| StoreError::NotFound("tenant".to_owned()))?;
-    let last = codec::u64_col(&head, 0)?;
-    let prev = codec::hash32(&head, 1)?;
-    let seq = last + 1;
-    let subject = d.subject.map(|s| s.to_string()).unwrap_or_default();
-    let hash = chain_hash(&prev, &draft_fields(tenant, seq, d, &subject));
-    s.execute(
-        "WITH entry AS (INSERT INTO audit_log (tenant, seq, at, actor, key_id, action, purpose, \
-         subject, categories, outcome, reason, request_id, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)) \
-         UPDATE audit_heads SET seq = $2, hash = $14 WHERE tenant = $1",
-        &[
-            &tenant.as_str(),
-            &int(seq),
-            &micros(d.at),
-            &d.actor,
-            &d.key_id,
-            &d.action,
-            &d.purpose,
-            &d.subject.map(|_| subject.as_str()),
-            &d.categories,
-            &d.outcome.as_str(),
-            &d.reason,
-            &d.request_id,
-            &prev.as_slice(),
-            &hash.as_slice(),
-        ],
+    let mut last = codec::u64_col(&head, 0)?;
+    let mut prev = codec::hash32(&head, 1)?;
+    let mut tree = crate::merkle::open_tree(
+        s,
+        tenant,
+        codec::u64_col(&head, 2)?,
+        get::<&[u8]>(&head, 3)?,
+        last,
     )?;
-    Ok(AuditRef { seq, hash })
+    let mut refs = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        let seq = last + 1;
+        let subject = d.subject.map(|s| s.to_string()).unwrap_or_default();
+        let bytes = canonical(&draft_fields(tenant, seq, d, &subject));
+        let hash = chain_hash_canonical(&prev, &bytes);
+        let mut nodes = crate::merkle::NewNodes::default();
+        nodes.push(&mut tree, leaf_hash(&bytes));
+        let frontier = tree.frontier().concat();
+        s.execute(
+            "WITH entry AS (INSERT INTO audit_log (tenant, seq, at, actor, key_id, action, purpose, \
+             subject, categories, outcome, reason, request_id, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)), \
+             nodes AS (INSERT INTO audit_nodes (tenant, level, idx, hash) \
+             SELECT $1, n.l, n.i, n.h FROM UNNEST($15::int4[], $16::int8[], $17::bytea[]) AS n(l, i, h)) \
+             UPDATE audit_heads SET seq = $2, hash = $14, tree_size = $18, frontier = $19 \
+             WHERE tenant = $1",
+            &[
+                &tenant.as_str(),
+                &int(seq),
+                &micros(d.at),
+                &d.actor,
+                &d.key_id,
+                &d.action,
+                &d.purpose,
+                &d.subject.map(|_| subject.as_str()),
+                &d.categories,
+                &d.outcome.as_str(),
+                &d.reason,
+                &d.request_id,
+                &prev.as_slice(),
+                &hash.as_slice(),
+                &nodes.levels,
+                &nodes.indexes,
+                &nodes.hashes,
+                &int(tree.size()),
+                &frontier,
+            ],
+        )?;
+        refs.push(AuditRef { seq, hash });
+        (last, prev) = (seq, hash);
+    }
+    Ok(refs)
 }

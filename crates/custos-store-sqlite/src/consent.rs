@@ -11,10 +11,10 @@ use crate::SqliteStore;
 use crate::codec::{IdText, db, hash32, subject_id};
 use crate::store::{append_audit_in, select_subject_in};
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, subject, purpose, kind, policy_version, notice_hash, channel, ip_hash, user_agent, at";
 
-fn decode(row: &Row<'_>) -> rusqlite::Result<ConsentEvent> {
+pub(crate) fn decode(row: &Row<'_>) -> rusqlite::Result<ConsentEvent> {
     let bad = |i: usize, what: &'static str| {
         rusqlite::Error::FromSqlConversionFailure(
             i,

@@ -43,10 +43,16 @@
 //! binary and applied by `open` with refinery; applying is idempotent.
 #![forbid(unsafe_code)]
 
+mod archive;
 mod codec;
 mod consent;
+mod incidents;
+mod leases;
+mod lifecycle;
+mod merkle;
 mod requests;
 mod store;
+mod verification;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -11,9 +11,9 @@ use crate::SqliteStore;
 use crate::codec::{IdText, db, int};
 use crate::store::append_audit_in;
 
-const REQUEST_COLUMNS: &str = "id, subject, right_kind, state, jurisdiction, channel, received_at, due_at, \
+pub(crate) const REQUEST_COLUMNS: &str = "id, subject, right_kind, state, jurisdiction, channel, received_at, due_at, \
      extended_until, extension_reason, closed_at, rejection_reason";
-const OUTBOX_COLUMNS: &str =
+pub(crate) const OUTBOX_COLUMNS: &str =
     "id, subject, kind, payload, created_at, attempts, next_attempt_at, delivered_at, last_error";
 
 fn bad(i: usize, what: &'static str) -> rusqlite::Error {
@@ -51,7 +51,7 @@ fn opt_ts(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<Timestamp>> {
     }
 }
 
-fn request(row: &Row<'_>) -> rusqlite::Result<RightsRequest> {
+pub(crate) fn request(row: &Row<'_>) -> rusqlite::Result<RightsRequest> {
     let state: String = row.get(3)?;
     Ok(RightsRequest {
         id: uuid(row, 0)?,
@@ -69,7 +69,7 @@ fn request(row: &Row<'_>) -> rusqlite::Result<RightsRequest> {
     })
 }
 
-fn message(row: &Row<'_>) -> rusqlite::Result<OutboxMessage> {
+pub(crate) fn message(row: &Row<'_>) -> rusqlite::Result<OutboxMessage> {
     Ok(OutboxMessage {
         id: uuid(row, 0)?,
         subject: opt_subject(row, 1)?,
@@ -148,26 +148,7 @@ impl RequestStore for SqliteStore {
                     }
                 }
             }
-            for m in outbox {
-                tx.prepare_cached(&format!(
-                    "INSERT INTO outbox (tenant, {OUTBOX_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-                ))
-                .and_then(|mut st| {
-                    st.execute(params![
-                        tenant.as_str(),
-                        IdText::new(m.id),
-                        sid(m.subject),
-                        m.kind,
-                        m.payload,
-                        micros(m.created_at),
-                        m.attempts,
-                        micros(m.next_attempt_at),
-                        m.delivered_at.map(micros),
-                        m.last_error,
-                    ])
-                })
-                .map_err(db)?;
-            }
+            insert_outbox(tx, tenant, outbox)?;
             append_audit_in(tx, tenant, audit)
         })
     }
@@ -252,4 +233,33 @@ impl RequestStore for SqliteStore {
             if n == 1 { Ok(()) } else { Err(StoreError::Conflict("message already delivered".into())) }
         })
     }
+}
+
+/// Writes outbox messages inside the caller's transaction.
+pub(crate) fn insert_outbox(
+    tx: &rusqlite::Connection,
+    tenant: &TenantId,
+    outbox: &[OutboxMessage],
+) -> Result<()> {
+    for m in outbox {
+        tx.prepare_cached(&format!(
+            "INSERT INTO outbox (tenant, {OUTBOX_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        ))
+        .and_then(|mut st| {
+            st.execute(params![
+                tenant.as_str(),
+                IdText::new(m.id),
+                sid(m.subject),
+                m.kind,
+                m.payload,
+                micros(m.created_at),
+                m.attempts,
+                micros(m.next_attempt_at),
+                m.delivered_at.map(micros),
+                m.last_error,
+            ])
+        })
+        .map_err(db)?;
+    }
+    Ok(())
 }

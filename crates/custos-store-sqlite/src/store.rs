@@ -1,7 +1,8 @@
 //! `impl Store for SqliteStore`: one transaction per method, every statement
 //! scoped by tenant.
 
-use custos_audit::{GENESIS, chain_hash};
+use custos_audit::merkle::leaf_hash;
+use custos_audit::{GENESIS, canonical, chain_hash_canonical};
 use custos_store::{
     ApiKey, AuditDraft, AuditEntry, AuditRef, Counts, IdempotentResponse, PolicyVersion, Record,
     Result, Store, StoreError, Subject, SubjectId, SubjectState, SubjectWrite, Tenant, TenantId,
@@ -527,6 +528,20 @@ fn insert_records_and_index(conn: &Connection, write: &SubjectWrite<'_>) -> Resu
 /// Appends the next entry of `tenant`'s chain; call inside the write transaction
 /// (on the writer, so no other append can interleave).
 fn append_audit(conn: &Connection, tenant: &TenantId, d: &AuditDraft) -> Result<AuditRef> {
+    append_audits(conn, tenant, std::slice::from_ref(d))?
+        .pop()
+        .ok_or_else(|| StoreError::Backend("audit append returned nothing".to_owned()))
+}
+
+/// Appends entries to `tenant`'s hash chain and, for each, its leaf to the tenant's
+/// Merkle tree (`audit_nodes`, `audit_tree_heads`), in the caller's transaction.
+/// The chain head and the tree head are read once and the tree head written once,
+/// however many entries there are.
+pub(crate) fn append_audits(
+    conn: &Connection,
+    tenant: &TenantId,
+    drafts: &[AuditDraft],
+) -> Result<Vec<AuditRef>> {
     let head = conn
         .prepare_cached(
             "SELECT seq, hash FROM audit_log WHERE tenant = ?1 ORDER BY seq DESC LIMIT 1",
@@ -538,36 +553,46 @@ fn append_audit(conn: &Connection, tenant: &TenantId, d: &AuditDraft) -> Result<
             .optional()
         })
         .map_err(db)?;
-    let (last, prev) = head.unwrap_or((0, GENESIS));
-    let seq = last + 1;
-    let subject = d.subject.map(|s| s.to_string()).unwrap_or_default();
-    let hash = chain_hash(&prev, &draft_fields(tenant, seq, d, &subject));
-    let categories = json_list(&d.categories)?;
-    conn.prepare_cached(
-        "INSERT INTO audit_log (tenant, seq, at, actor, key_id, action, purpose, subject, \
-         categories, outcome, reason, request_id, prev_hash, hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            tenant.as_str(),
-            int(seq),
-            micros(d.at),
-            d.actor,
-            d.key_id,
-            d.action,
-            d.purpose,
-            d.subject.map(|_| subject.as_str()),
-            categories,
-            d.outcome.as_str(),
-            d.reason,
-            d.request_id,
-            prev.as_slice(),
-            hash.as_slice(),
-        ])
-    })
-    .map_err(db)?;
-    Ok(AuditRef { seq, hash })
+    let (mut last, mut prev) = head.unwrap_or((0, GENESIS));
+    let mut tree = crate::merkle::TreeWriter::open(conn, tenant, last)?;
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO audit_log (tenant, seq, at, actor, key_id, action, purpose, subject, \
+             categories, outcome, reason, request_id, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )
+        .map_err(db)?;
+    let mut refs = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        let seq = last + 1;
+        let subject = d.subject.map(|s| s.to_string()).unwrap_or_default();
+        let bytes = canonical(&draft_fields(tenant, seq, d, &subject));
+        let hash = chain_hash_canonical(&prev, &bytes);
+        let categories = json_list(&d.categories)?;
+        insert
+            .execute(params![
+                tenant.as_str(),
+                int(seq),
+                micros(d.at),
+                d.actor,
+                d.key_id,
+                d.action,
+                d.purpose,
+                d.subject.map(|_| subject.as_str()),
+                categories,
+                d.outcome.as_str(),
+                d.reason,
+                d.request_id,
+                prev.as_slice(),
+                hash.as_slice(),
+            ])
+            .map_err(db)?;
+        tree.push(conn, tenant, leaf_hash(&bytes))?;
+        refs.push(AuditRef { seq, hash });
+        (last, prev) = (seq, hash);
+    }
+    tree.save(conn, tenant)?;
+    Ok(refs)
 }
 
 /// For the other stores of this backend (consent ledger): the same audit append.

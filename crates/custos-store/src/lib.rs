@@ -16,17 +16,31 @@
 //! value, a plaintext key, or an unhashed API secret.
 #![forbid(unsafe_code)]
 
+pub mod archive;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+pub mod conformance_lifecycle;
 mod consent;
 mod error;
+mod incidents;
+pub mod leases;
+mod lifecycle;
+pub mod merkle_store;
 mod requests;
 mod types;
+mod verification;
 
+pub use archive::{ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore};
 pub use consent::{ConsentEvent, ConsentKind, ConsentStore};
 pub use error::StoreError;
+pub use incidents::{IncidentRow, IncidentStore};
+pub use leases::LeaseStore;
+pub use lifecycle::{Erasure, HeldRecord, LifecycleStore, Rectification};
+pub use merkle_store::{MerkleStore, StoredTree};
 pub use requests::{OutboxMessage, RequestState, RequestStore, RightsRequest};
 pub use types::*;
+pub use verification::{Challenge, VerificationStore};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

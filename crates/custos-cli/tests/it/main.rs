@@ -846,12 +846,18 @@ fn postgres_url() -> Option<String> {
 
 /// `Server::start` with `--database-url`.
 fn start_server_on(data_dir: &std::path::Path, database_url: &str) -> Server {
+    start_server_with(data_dir, database_url, &[])
+}
+
+/// `start_server_on` with more arguments for `custos serve`.
+fn start_server_with(data_dir: &std::path::Path, database_url: &str, extra: &[&str]) -> Server {
     use std::io::BufRead;
     use std::process::Stdio;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_custos"));
     cmd.args(["serve", "--data-dir"])
         .arg(data_dir)
         .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
+        .args(extra)
         .current_dir(workspace())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -868,6 +874,8 @@ fn start_server_on(data_dir: &std::path::Path, database_url: &str) -> Server {
         "CUSTOS_LISTEN",
         "CUSTOS_DATABASE_URL",
         "CUSTOS_RATE_LIMIT",
+        "CUSTOS_KEY_FILE",
+        "CUSTOS_OUTBOX_DIR",
     ] {
         cmd.env_remove(var);
     }
@@ -995,4 +1003,75 @@ fn serve_delivers_owed_notices_to_the_outbox_directory() {
     assert_eq!(notice["kind"], "request.acknowledged");
     assert_eq!(notice["payload"]["request"], id.as_str());
     assert_eq!(notice["payload"]["deadline"], "15 days");
+}
+
+mod multi;
+
+mod audit_proofs;
+
+#[test]
+fn incidents_open_from_the_command_line_and_refuse_bad_times() {
+    let data = tempdir().join("data");
+    let dir = data.to_str().unwrap();
+    let mut server = Server::start(&data);
+    let admin = server.admin_key();
+    let subject = write_customer(&server, &admin);
+    let out = custos(&[
+        "keys",
+        "create",
+        "--role",
+        "technical_services",
+        "--data-dir",
+        dir,
+    ]);
+    let token = text(&out.stdout).lines().next().unwrap().to_owned();
+    let key_id = token.split('.').next().unwrap().to_owned();
+    let (status, _) = server.call(
+        "GET",
+        &format!("/v1/subjects/{subject}?purpose=account"),
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200);
+    drop(server);
+
+    let out = custos(&[
+        "incidents",
+        "open",
+        "--description",
+        "laptop lost",
+        "--key",
+        &key_id,
+        "--from",
+        "yesterday",
+        "--data-dir",
+        dir,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("RFC 3339"));
+    let out = custos(&[
+        "incidents",
+        "open",
+        "--description",
+        "laptop lost",
+        "--key",
+        &key_id,
+        "--from",
+        "2000-01-01T00:00:00Z",
+        "--hold",
+        "police investigation",
+        "--data-dir",
+        dir,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["affected"][0]["subject"], subject.as_str());
+    assert_eq!(v["notices_released"], false);
+    assert_eq!(v["revoked_keys"][0], key_id.as_str());
+    let id = v["id"].as_str().unwrap().to_owned();
+    let out = custos(&["incidents", "lift-hold", &id, "--data-dir", dir]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = custos(&["incidents", "list", "--data-dir", dir]);
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(all[0]["notices_released"], true);
 }

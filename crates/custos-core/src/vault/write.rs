@@ -270,7 +270,7 @@ impl<S: Store> Vault<S> {
         Ok(Some(WriteOutcome::Replayed(written)))
     }
 
-    fn authorise_write(
+    pub(crate) fn authorise_write(
         &self,
         actor: &Actor,
         policy: &ActivePolicy,
@@ -323,7 +323,7 @@ fn expiry(cat: &Category, collected: Timestamp) -> Option<Timestamp> {
 
 /// Every problem with the request, each located by a JSON pointer. Messages name
 /// categories and purposes, never values.
-fn validate(policy: &Policy, req: &WriteRequest, creating: bool) -> Vec<FieldError> {
+pub(crate) fn validate(policy: &Policy, req: &WriteRequest, creating: bool) -> Vec<FieldError> {
     let mut out = Vec::new();
     let mut push = |pointer: String, code: &'static str, detail: String| {
         out.push(FieldError {

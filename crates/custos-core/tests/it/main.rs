@@ -8,9 +8,13 @@
     clippy::indexing_slicing
 )]
 
+mod audit_log;
 mod consent;
 mod harness;
+mod incidents;
 mod keys;
+mod lifecycle;
 mod reads;
 mod rights;
+mod verification;
 mod writes;

@@ -31,7 +31,13 @@ fn create_new_writes_0600_and_loads_back() {
     fields.sort_unstable();
     assert_eq!(
         fields,
-        ["api_key_pepper", "format", "index_key", "master_keys"]
+        [
+            "api_key_pepper",
+            "audit_signing_seed",
+            "format",
+            "index_key",
+            "master_keys"
+        ]
     );
 }
 
@@ -165,4 +171,34 @@ fn generated_files_differ() {
     assert_ne!(a.master_key(1), b.master_key(1));
     assert_ne!(a.index_key(), b.index_key());
     assert_ne!(a.api_key_pepper(), b.api_key_pepper());
+}
+
+#[test]
+fn load_and_upgrade_adds_the_audit_signing_seed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custos.key");
+    let created = KeyFile::create_new(&path, CREATED).unwrap();
+    // A key file written before audit checkpoints: drop the seed, keep the mode.
+    let mut json: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    json.as_object_mut().unwrap().remove("audit_signing_seed");
+    fs::write(&path, json.to_string()).unwrap();
+    assert!(KeyFile::load(&path).unwrap().audit_signing_seed().is_none());
+
+    let (upgraded, added) = KeyFile::load_and_upgrade(&path).unwrap();
+    assert!(added);
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(upgraded.index_key(), created.index_key(), "other keys kept");
+    assert_eq!(upgraded.master_key(1), created.master_key(1));
+    let signer = KeyRing::from_keyfile(&upgraded).audit_signer().unwrap();
+
+    let (again, added) = KeyFile::load_and_upgrade(&path).unwrap();
+    assert!(!added, "added only once");
+    assert_eq!(again, upgraded);
+    assert_eq!(
+        KeyRing::from_keyfile(&again)
+            .audit_signer()
+            .unwrap()
+            .public_key(),
+        signer.public_key()
+    );
 }

@@ -2,8 +2,11 @@
 
 mod admin;
 mod consent;
+mod incidents;
+mod lifecycle;
 mod requests;
 mod subjects;
+mod verification;
 
 use std::sync::Arc;
 
@@ -11,14 +14,18 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use custos_store::{ConsentStore, RequestStore, Store};
+use axum::routing::{delete, get, patch, post};
+use custos_store::{
+    ConsentStore, IncidentStore, LifecycleStore, RequestStore, Store, VerificationStore,
+};
 use serde_json::json;
 
 use crate::problem::ApiError;
 use crate::{AppState, openapi};
 
-pub fn routes<S: Store + ConsentStore + RequestStore>() -> Router<Arc<AppState<S>>> {
+pub fn routes<
+    S: Store + ConsentStore + RequestStore + VerificationStore + LifecycleStore + IncidentStore,
+>() -> Router<Arc<AppState<S>>> {
     Router::new()
         .route("/healthz", get(healthz::<S>))
         .route("/metrics", get(metrics::<S>))
@@ -29,6 +36,16 @@ pub fn routes<S: Store + ConsentStore + RequestStore>() -> Router<Arc<AppState<S
         .route("/v1/subjects/{id}", get(subjects::read::<S>))
         .route("/v1/subjects/{id}/records", post(subjects::add::<S>))
         .route("/v1/subjects/{id}/export", get(subjects::export::<S>))
+        .route(
+            "/v1/subjects/{id}/records/{record}",
+            patch(lifecycle::rectify::<S>),
+        )
+        .route(
+            "/v1/subjects/{id}/restriction",
+            post(lifecycle::restrict::<S>).delete(lifecycle::lift::<S>),
+        )
+        .route("/v1/subjects/{id}/erasure", post(lifecycle::erase::<S>))
+        .route("/v1/subjects/{id}/held", get(lifecycle::held::<S>))
         .route("/v1/lookup", post(subjects::lookup::<S>))
         .route(
             "/v1/subjects/{id}/consents",
@@ -49,6 +66,17 @@ pub fn routes<S: Store + ConsentStore + RequestStore>() -> Router<Arc<AppState<S
         )
         .route("/v1/requests/{id}", get(requests::one::<S>))
         .route("/v1/requests/{id}/actions", post(requests::act::<S>))
+        .route(
+            "/v1/incidents",
+            post(incidents::open::<S>).get(incidents::list::<S>),
+        )
+        .route("/v1/incidents/{id}", get(incidents::one::<S>))
+        .route("/v1/incidents/{id}/hold", delete(incidents::lift_hold::<S>))
+        .route("/v1/verifications", post(verification::start::<S>))
+        .route(
+            "/v1/verifications/{id}/check",
+            post(verification::check::<S>),
+        )
         .route("/v1/policy", get(admin::policy::<S>))
         .route("/v1/policy/notice", get(admin::notice::<S>))
         .route(

@@ -963,7 +963,7 @@ async fn health_and_metrics_carry_no_personal_data() {
 
 /// Every route of the router, with its methods. Kept by hand on purpose: adding a
 /// route means adding it here and to the OpenAPI document.
-const ROUTES: [(&str, &[&str]); 22] = [
+const ROUTES: [(&str, &[&str]); 31] = [
     ("/healthz", &["get"]),
     ("/metrics", &["get"]),
     ("/v1/openapi.json", &["get"]),
@@ -973,6 +973,10 @@ const ROUTES: [(&str, &[&str]); 22] = [
     ("/v1/subjects/{id}", &["get"]),
     ("/v1/subjects/{id}/records", &["post"]),
     ("/v1/subjects/{id}/export", &["get"]),
+    ("/v1/subjects/{id}/records/{record}", &["patch"]),
+    ("/v1/subjects/{id}/restriction", &["delete", "post"]),
+    ("/v1/subjects/{id}/erasure", &["post"]),
+    ("/v1/subjects/{id}/held", &["get"]),
     ("/v1/lookup", &["post"]),
     ("/v1/subjects/{id}/consents", &["get", "post"]),
     ("/v1/subjects/{id}/signals", &["post"]),
@@ -981,6 +985,11 @@ const ROUTES: [(&str, &[&str]); 22] = [
     ("/v1/requests", &["get", "post"]),
     ("/v1/requests/{id}", &["get"]),
     ("/v1/requests/{id}/actions", &["post"]),
+    ("/v1/incidents", &["get", "post"]),
+    ("/v1/incidents/{id}", &["get"]),
+    ("/v1/incidents/{id}/hold", &["delete"]),
+    ("/v1/verifications", &["post"]),
+    ("/v1/verifications/{id}/check", &["post"]),
     ("/v1/policy", &["get"]),
     ("/v1/policy/notice", &["get"]),
     ("/v1/keys", &["get", "post"]),
@@ -1408,7 +1417,10 @@ async fn consent_over_http_opens_the_purpose_and_the_unsubscribe_link_closes_it(
     assert!(r.json()["values"].as_array().unwrap().is_empty());
     assert_eq!(r.json()["withheld"][0]["reason"], "consent_withdrawn");
     // A tampered link is refused and changes nothing.
-    let bad = a.get(&format!("{}0", &path[..path.len() - 1]), None).await;
+    let flipped = if path.ends_with('0') { '1' } else { '0' };
+    let bad = a
+        .get(&format!("{}{flipped}", &path[..path.len() - 1]), None)
+        .await;
     assert_eq!(bad.status, StatusCode::NOT_FOUND);
 
     // The receipts: both events, with the state per purpose.
@@ -1523,4 +1535,362 @@ async fn staff_export_a_subjects_whole_data_as_json_and_csv() {
         .get(&format!("/v1/subjects/{subject}/export"), Some(&a.sales))
         .await;
     assert_problem(&denied, 403, "VAULT-0003");
+}
+
+#[tokio::test]
+async fn a_one_time_code_proves_control_of_the_held_email() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let r = a
+        .post(
+            "/v1/verifications",
+            Some(&a.sales),
+            &json!({"subject": subject, "category": "user.contact.email"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let challenge = r.json()["challenge"].as_str().unwrap().to_owned();
+    assert!(
+        !r.text().contains("\"code\""),
+        "the code is never in the API response"
+    );
+    let sid = custos_store::SubjectId(custos_store::Uuid::parse_str(&subject).unwrap());
+    let msg = custos_store::RequestStore::outbox_of(a.store.as_ref(), &a.tenant, sid)
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == "verification.code")
+        .unwrap();
+    let code = serde_json::from_str::<Value>(&msg.payload).unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let check = |c: String| {
+        let a = &a;
+        let challenge = challenge.clone();
+        async move {
+            a.post(
+                &format!("/v1/verifications/{challenge}/check"),
+                Some(&a.sales),
+                &json!({"code": c}),
+            )
+            .await
+        }
+    };
+    let bad = check("000000".to_owned()).await.json();
+    if code != "000000" {
+        assert_eq!(bad["verified"], false);
+        assert_eq!(bad["attempts_left"], 4);
+    }
+    let good = check(code.clone()).await.json();
+    assert_eq!(good["verified"], true, "{good}");
+    assert_eq!(good["subject"], subject.as_str());
+    assert_eq!(check(code).await.json()["verified"], false, "once only");
+    let r = a
+        .post(
+            "/v1/verifications/not-a-uuid/check",
+            Some(&a.sales),
+            &json!({"code": "123456"}),
+        )
+        .await;
+    assert_problem(&r, 400, "HTTP-0401");
+}
+
+// ---------------------------------------------------------------------------------------
+// Rectification, restriction, erasure (P0-11, P0-16, P0-17)
+
+impl App {
+    async fn send_json(&self, method: &str, uri: &str, token: &str, body: Option<&Value>) -> Reply {
+        let b = request(method, uri, Some(token));
+        let req = match body {
+            Some(v) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string())),
+            None => b.body(Body::empty()),
+        };
+        self.send(req.unwrap()).await
+    }
+}
+
+#[tokio::test]
+async fn rectification_over_http_changes_the_value_and_refuses_card_numbers() {
+    let a = app();
+    let (subject, records) = a.create(&customer("Camille Martin")).await;
+    let name = &records[0];
+    let uri = format!("/v1/subjects/{subject}/records/{name}");
+    let r = a
+        .send_json(
+            "PATCH",
+            &uri,
+            &a.sales,
+            Some(&json!({ "value": "Camille Durand" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["category"], "user.name");
+    let read = a
+        .get(
+            &format!("/v1/subjects/{subject}?purpose=account"),
+            Some(&a.sales),
+        )
+        .await
+        .json();
+    assert!(
+        read["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["value"] == "Camille Durand")
+    );
+
+    let bad = a
+        .send_json(
+            "PATCH",
+            &uri,
+            &a.sales,
+            Some(&json!({ "value": "4111 1111 1111 1111" })),
+        )
+        .await;
+    let p = assert_problem(&bad, 422, "VAULT-0001");
+    assert_eq!(p["errors"][0]["pointer"], "/value");
+    assert_eq!(p["errors"][0]["code"], "VAULT-0103");
+    assert!(!bad.text().contains("4111"));
+    let unknown = format!("/v1/subjects/{subject}/records/0190b1c6-0000-7000-8000-000000000000");
+    let r = a
+        .send_json("PATCH", &unknown, &a.sales, Some(&json!({ "value": "x" })))
+        .await;
+    let p = assert_problem(&r, 422, "VAULT-0001");
+    assert_eq!(p["errors"][0]["code"], "VAULT-0150");
+    // Marketing does not receive the account purpose: it may not change its data.
+    let r = a
+        .send_json("PATCH", &uri, &a.marketing, Some(&json!({ "value": "X" })))
+        .await;
+    assert_problem(&r, 403, "VAULT-0003");
+}
+
+#[tokio::test]
+async fn restriction_over_http_leaves_only_legal_purposes_until_lifted() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let uri = format!("/v1/subjects/{subject}/restriction");
+    assert_problem(
+        &a.send_json("POST", &uri, &a.sales, None).await,
+        403,
+        "VAULT-0003",
+    );
+    let r = a.send_json("POST", &uri, &a.admin, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "restricted");
+    let account = a
+        .get(
+            &format!("/v1/subjects/{subject}?purpose=account"),
+            Some(&a.sales),
+        )
+        .await
+        .json();
+    assert!(account["values"].as_array().unwrap().is_empty());
+    assert!(withheld(&account).values().all(|r| r == "restricted"));
+    let legal = a
+        .get(
+            &format!("/v1/subjects/{subject}?purpose=legal_obligations"),
+            Some(&a.sales),
+        )
+        .await
+        .json();
+    assert_eq!(
+        value_categories(&legal),
+        vec!["user.financial.payment_reference"]
+    );
+    let r = a.send_json("DELETE", &uri, &a.admin, None).await;
+    assert_eq!(r.json()["state"], "active");
+    let account = a
+        .get(
+            &format!("/v1/subjects/{subject}?purpose=account"),
+            Some(&a.sales),
+        )
+        .await
+        .json();
+    assert_eq!(
+        value_categories(&account),
+        vec!["user.contact.email", "user.name"]
+    );
+}
+
+#[tokio::test]
+async fn erasure_over_http_returns_a_receipt_and_the_subject_is_gone() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let uri = format!("/v1/subjects/{subject}/erasure");
+    let body = json!({ "reason": "the person asked" });
+    assert_problem(
+        &a.send_json("POST", &uri, &a.sales, Some(&body)).await,
+        403,
+        "VAULT-0003",
+    );
+    assert_problem(
+        &a.send_json("POST", &uri, &a.admin, Some(&json!({ "reason": "" })))
+            .await,
+        422,
+        "VAULT-0001",
+    );
+    let r = a.send_json("POST", &uri, &a.admin, Some(&body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let receipt = r.json();
+    assert_eq!(receipt["subject"], subject.as_str());
+    assert_eq!(
+        receipt["deleted"],
+        json!([
+            "user.behavior.browsing_history",
+            "user.contact.email",
+            "user.name"
+        ])
+    );
+    assert_eq!(
+        receipt["kept"][0]["category"],
+        "user.financial.payment_reference"
+    );
+    assert_eq!(receipt["kept"][0]["held_for"], "legal_obligations");
+    assert!(
+        receipt["kept"][0]["until"]
+            .as_str()
+            .unwrap()
+            .starts_with("2036-03-02")
+    );
+    for secret in ["Camille", "camille.martin", "pay_8Hq2Lx", "bikes"] {
+        assert!(!r.text().contains(secret));
+    }
+
+    // Gone: reads, exports, writes answer 410; lookups find nothing; erasing again is 410.
+    for purpose in ["account", "legal_obligations", "payment_and_delivery"] {
+        let r = a
+            .get(
+                &format!("/v1/subjects/{subject}?purpose={purpose}"),
+                Some(&a.sales),
+            )
+            .await;
+        assert_problem(&r, 410, "VAULT-0006");
+    }
+    assert_problem(
+        &a.get(&format!("/v1/subjects/{subject}/export"), Some(&a.admin))
+            .await,
+        410,
+        "VAULT-0006",
+    );
+    let add =
+        json!({ "records": [{ "category": "user.name", "value": "C", "purpose": "account" }] });
+    assert_problem(
+        &a.post(
+            &format!("/v1/subjects/{subject}/records"),
+            Some(&a.admin),
+            &add,
+        )
+        .await,
+        410,
+        "VAULT-0006",
+    );
+    let found = a
+        .post(
+            "/v1/lookup",
+            Some(&a.sales),
+            &json!({ "category": "user.contact.email", "value": "camille.martin@example.fr", "purpose": "account" }),
+        )
+        .await;
+    assert_eq!(found.json()["subjects"], json!([]));
+    assert_problem(
+        &a.send_json("POST", &uri, &a.admin, Some(&body)).await,
+        410,
+        "VAULT-0006",
+    );
+    assert_problem(
+        &a.send_json(
+            "POST",
+            &format!("/v1/subjects/{subject}/restriction"),
+            &a.admin,
+            None,
+        )
+        .await,
+        410,
+        "VAULT-0006",
+    );
+
+    // The payment reference is kept apart, readable for legal obligations only.
+    let held = a
+        .get(
+            &format!("/v1/subjects/{subject}/held?purpose=legal_obligations"),
+            Some(&a.sales),
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::OK, "{}", held.text());
+    assert_eq!(held.json()["values"][0]["value"], "pay_8Hq2Lx");
+    assert_problem(
+        &a.get(
+            &format!("/v1/subjects/{subject}/held?purpose=account"),
+            Some(&a.sales),
+        )
+        .await,
+        403,
+        "VAULT-0003",
+    );
+    // The database keeps no plaintext of it, and no wrapped key for the subject.
+    let conn = db(&a);
+    let dek: Vec<u8> = conn
+        .query_row(
+            "SELECT wrapped_dek FROM subjects WHERE id = ?1",
+            [subject.as_str()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(dek.is_empty());
+    let records: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM records WHERE subject = ?1",
+            [subject.as_str()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(records, 0);
+}
+
+#[tokio::test]
+async fn an_incident_over_http_revokes_the_key_and_finds_what_it_read() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let (other, _) = a.create(&customer("Dominique Autre")).await;
+    let r = a
+        .get(
+            &format!("/v1/subjects/{subject}?purpose=account"),
+            Some(&a.tech),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let tech_id = a.tech.split('.').next().unwrap().to_owned();
+    let now = custos_core::clock::Clock::now(a.clock.as_ref());
+    let body = json!({
+        "description": "technical services key published in a public repository",
+        "detected_at": now, "from": now.checked_sub(SignedDuration::from_hours(1)).unwrap(), "to": now,
+        "key_ids": [tech_id]
+    });
+    let r = a.post("/v1/incidents", Some(&a.sales), &body).await;
+    assert_problem(&r, 403, "AUTH-0003");
+    let r = a.post("/v1/incidents", Some(&a.admin), &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let v = r.json();
+    let affected = v["affected"].as_array().unwrap();
+    assert_eq!(affected.len(), 1);
+    assert_eq!(affected[0]["subject"], subject.as_str());
+    assert!(!r.text().contains(&other));
+    assert!(v["authority_due"].is_string(), "GDPR: 72 hours (FR)");
+    let r = a
+        .get(
+            &format!("/v1/subjects/{subject}?purpose=account"),
+            Some(&a.tech),
+        )
+        .await;
+    assert_problem(&r, 401, "AUTH-0002");
+    let id = v["id"].as_str().unwrap();
+    let r = a.get(&format!("/v1/incidents/{id}"), Some(&a.admin)).await;
+    assert_eq!(
+        r.json()["notices_released"],
+        true,
+        "no hold: notices went out at once (P0-13)"
+    );
 }

@@ -7,6 +7,10 @@
     clippy::indexing_slicing
 )]
 
+mod leases;
+mod lifecycle;
+mod merkle;
+
 use custos_store::{
     AuditDraft, Outcome, Store, StoreError, Subject, SubjectId, SubjectState, SubjectWrite, Tenant,
     TenantId, Timestamp, Uuid,

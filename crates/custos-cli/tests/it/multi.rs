@@ -1,0 +1,273 @@
+//! Several `custos serve` instances on one PostgreSQL, and moving a tenant
+//! between backends with `custos export` / `custos import`. Both need
+//! `CUSTOS_TEST_DATABASE_URL`; without it they pass after printing `skipped:`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::{
+    Server, custos, log_path, postgres_url, start_server_with, tempdir, text, write_customer,
+};
+
+/// The notice files under `dir` (one per delivered message).
+fn notices(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How many delivery passes logged a delivery, in a server's log.
+fn deliveries_logged(data_dir: &Path) -> usize {
+    std::fs::read_to_string(log_path(data_dir))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("notices delivered"))
+        .count()
+}
+
+/// Two instances, one database, one key file, one outbox directory, a data
+/// directory each: what one writes the other reads, keys issued on one work on
+/// the other, the audit chain stays whole, and a notice is delivered once.
+#[test]
+// Waits, bounded, for the children's 5-second delivery job: real time on purpose.
+#[allow(clippy::disallowed_methods)]
+fn two_instances_share_one_postgres_database() {
+    let Some(admin_url) = postgres_url() else {
+        return;
+    };
+    let db = custos_store_postgres::TempDatabase::create(&admin_url).unwrap();
+    let url = db.url();
+    let root = tempdir();
+    let keys = root.join("keys.json");
+    let outbox = root.join("outbox");
+    let (data_a, data_b) = (root.join("a"), root.join("b"));
+    let shared = [
+        "--key-file",
+        keys.to_str().unwrap(),
+        "--outbox-dir",
+        outbox.to_str().unwrap(),
+    ];
+    // A creates the key file and the first admin key; B starts on both.
+    let mut a = start_server_with(&data_a, url, &shared);
+    let admin = a.admin_key();
+    let b = start_server_with(&data_b, url, &shared);
+    assert!(!data_a.join("keys.json").exists() && !data_b.join("keys.json").exists());
+
+    // Written through A, read through B with a key issued on A.
+    let subject = write_customer(&a, &admin);
+    let out = custos(&[
+        "keys",
+        "create",
+        "--role",
+        "technical_services",
+        "--data-dir",
+        data_a.to_str().unwrap(),
+        "--key-file",
+        keys.to_str().unwrap(),
+        "--database-url",
+        url,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let reader = text(&out.stdout).lines().next().unwrap().to_owned();
+    let read = format!("/v1/subjects/{subject}?purpose=account");
+    let (status, body) = b.call("GET", &read, Some(&reader), None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Camille Martin"), "{body}");
+    let (status, body) = a.call("GET", &read, Some(&reader), None);
+    assert_eq!(status, 200, "{body}");
+
+    // A request opened on A: its acknowledgement is delivered once, though both
+    // instances run the delivery job every 5 s.
+    let (status, reply) = a.call(
+        "POST",
+        "/v1/requests",
+        Some(&admin),
+        Some(r#"{"right":"access","channel":"email"}"#),
+    );
+    assert_eq!(status, 201, "{reply}");
+    let dir = outbox.join("default");
+    let started = Instant::now();
+    while notices(&dir).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no notice delivered"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Let each instance run at least two more passes.
+    std::thread::sleep(Duration::from_secs(11));
+    assert_eq!(notices(&dir).len(), 1);
+    drop(a);
+    drop(b);
+    assert_eq!(
+        deliveries_logged(&data_a) + deliveries_logged(&data_b),
+        1,
+        "one pass delivered the notice, by one instance"
+    );
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let row = client
+        .query_one(
+            "SELECT COUNT(*), MIN(attempts) FROM outbox WHERE delivered_at IS NOT NULL",
+            &[],
+        )
+        .unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (1, 1));
+
+    // `custos audit` has no --key-file (yet): it finds the shared file in the data directory.
+    std::fs::copy(&keys, data_b.join("keys.json")).unwrap();
+    let out = custos(&[
+        "audit",
+        "verify",
+        "--data-dir",
+        data_b.to_str().unwrap(),
+        "--database-url",
+        url,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("default: ok"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+fn export(data_dir: &Path, database_url: &str, output: &Path) {
+    let out = custos(&[
+        "export",
+        "--tenant",
+        "default",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--database-url",
+        database_url,
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+fn import(data_dir: &Path, database_url: &str, input: &Path) -> std::process::Output {
+    custos(&[
+        "import",
+        "--input",
+        input.to_str().unwrap(),
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--database-url",
+        database_url,
+    ])
+}
+
+/// SQLite → PostgreSQL → SQLite: the archives are byte for byte the same, the
+/// data reads back through the vault, and a second import is refused.
+#[test]
+fn a_tenant_moves_sqlite_to_postgres_to_sqlite_unchanged() {
+    let Some(admin_url) = postgres_url() else {
+        return;
+    };
+    let root = tempdir();
+    let source = root.join("source");
+    let mut server = Server::start(&source);
+    let admin = server.admin_key();
+    let mut subjects = Vec::new();
+    for _ in 0..3 {
+        subjects.push(write_customer(&server, &admin));
+    }
+    let consent = r#"{"purpose":"targeted_marketing","action":"grant","channel":"web"}"#;
+    let (status, reply) = server.call(
+        "POST",
+        &format!("/v1/subjects/{}/consents", subjects[0]),
+        Some(&admin),
+        Some(consent),
+    );
+    assert_eq!(status, 201, "{reply}");
+    let request = format!(
+        r#"{{"right":"access","channel":"email","subject":"{}"}}"#,
+        subjects[1]
+    );
+    let (status, reply) = server.call("POST", "/v1/requests", Some(&admin), Some(&request));
+    assert_eq!(status, 201, "{reply}");
+    drop(server);
+    let sqlite = source.join("custos.db");
+    let sqlite = sqlite.to_str().unwrap();
+    let out = custos(&[
+        "keys",
+        "create",
+        "--role",
+        "technical_services",
+        "--data-dir",
+        source.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let reader = text(&out.stdout).lines().next().unwrap().to_owned();
+
+    let first = root.join("first.jsonl");
+    export(&source, sqlite, &first);
+    let archive = std::fs::read_to_string(&first).unwrap();
+    for kind in [
+        "\"record\"",
+        "\"consent\"",
+        "\"request\"",
+        "\"outbox\"",
+        "\"audit\"",
+    ] {
+        assert!(
+            archive.contains(&format!("\"type\":{kind}")),
+            "no {kind} row"
+        );
+    }
+    assert!(!archive.contains("Camille"), "no plaintext in the archive");
+
+    let db = custos_store_postgres::TempDatabase::create(&admin_url).unwrap();
+    let out = import(&source, db.url(), &first);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let second = root.join("second.jsonl");
+    export(&source, db.url(), &second);
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&second).unwrap()
+    );
+
+    // A tenant that exists is refused, and nothing is written.
+    let out = import(&source, db.url(), &first);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let again = root.join("again.jsonl");
+    export(&source, db.url(), &again);
+    assert_eq!(
+        std::fs::read(&second).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+
+    let target = root.join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    let back = target.join("back.db");
+    let back = back.to_str().unwrap();
+    let out = import(&target, back, &second);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let third = root.join("third.jsonl");
+    export(&target, back, &third);
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&third).unwrap()
+    );
+
+    // Read through the vault on the copy, with the source's key file.
+    let keys = source.join("keys.json");
+    let server = start_server_with(&target, back, &["--key-file", keys.to_str().unwrap()]);
+    for s in &subjects {
+        let (status, body) = server.call(
+            "GET",
+            &format!("/v1/subjects/{s}?purpose=account"),
+            Some(&reader),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("Camille Martin"), "{body}");
+    }
+}

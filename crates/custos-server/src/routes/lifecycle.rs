@@ -1,0 +1,130 @@
+//! Rectification, restriction and erasure of a subject (P0-11, P0-16, P0-17), and
+//! reading the records kept under a legal hold after an erasure.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use custos_core::vault::RequestCtx;
+use custos_core::vault::lifecycle::{EraseRequest, RectifyRequest};
+use custos_store::{LifecycleStore, RecordId, Store, SubjectId, Uuid};
+use serde::Deserialize;
+
+use super::blocking;
+use crate::AppState;
+use crate::body::{Authed, JsonBody};
+use crate::problem::ApiError;
+
+fn id(raw: &str, rid: &str, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| {
+        ApiError::bad_request("HTTP-0401", format!("the {what} id is not a UUID"))
+            .with_request_id(rid)
+    })
+}
+
+fn ctx(auth: &Authed) -> RequestCtx {
+    RequestCtx {
+        request_id: Some(auth.request_id.clone()),
+        idempotency: None,
+    }
+}
+
+/// `PATCH /v1/subjects/{id}/records/{record}`: replaces one record's value.
+pub async fn rectify<S: Store + LifecycleStore>(
+    State(state): State<Arc<AppState<S>>>,
+    auth: Authed,
+    Path((subject, record)): Path<(String, String)>,
+    body: JsonBody<RectifyRequest>,
+) -> Result<Response, ApiError> {
+    let rid = auth.request_id.clone();
+    let subject = SubjectId(id(&subject, &rid, "subject")?);
+    let record = RecordId(id(&record, &rid, "record")?);
+    let ctx = ctx(&auth);
+    let out = blocking(&rid, move || {
+        Ok(state
+            .vault
+            .rectify(&auth.actor, subject, record, &body.value.value, &ctx)?)
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+/// `POST /v1/subjects/{id}/restriction` (admin).
+pub async fn restrict<S: Store + LifecycleStore>(
+    State(state): State<Arc<AppState<S>>>,
+    auth: Authed,
+    Path(subject): Path<String>,
+) -> Result<Response, ApiError> {
+    let rid = auth.request_id.clone();
+    let subject = SubjectId(id(&subject, &rid, "subject")?);
+    let ctx = ctx(&auth);
+    let out = blocking(&rid, move || {
+        Ok(state.vault.restrict(&auth.actor, subject, &ctx)?)
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+/// `DELETE /v1/subjects/{id}/restriction` (admin).
+pub async fn lift<S: Store + LifecycleStore>(
+    State(state): State<Arc<AppState<S>>>,
+    auth: Authed,
+    Path(subject): Path<String>,
+) -> Result<Response, ApiError> {
+    let rid = auth.request_id.clone();
+    let subject = SubjectId(id(&subject, &rid, "subject")?);
+    let ctx = ctx(&auth);
+    let out = blocking(&rid, move || {
+        Ok(state.vault.lift_restriction(&auth.actor, subject, &ctx)?)
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+/// `POST /v1/subjects/{id}/erasure` (admin): the erasure receipt.
+pub async fn erase<S: Store + LifecycleStore>(
+    State(state): State<Arc<AppState<S>>>,
+    auth: Authed,
+    Path(subject): Path<String>,
+    body: JsonBody<EraseRequest>,
+) -> Result<Response, ApiError> {
+    let rid = auth.request_id.clone();
+    let subject = SubjectId(id(&subject, &rid, "subject")?);
+    let ctx = ctx(&auth);
+    let out = blocking(&rid, move || {
+        Ok(state
+            .vault
+            .erase(&auth.actor, subject, &body.value.reason, &ctx)?)
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PurposeQuery {
+    purpose: Option<String>,
+}
+
+/// `GET /v1/subjects/{id}/held?purpose=…`: records kept under a legal hold.
+pub async fn held<S: Store + LifecycleStore>(
+    State(state): State<Arc<AppState<S>>>,
+    auth: Authed,
+    Path(subject): Path<String>,
+    Query(q): Query<PurposeQuery>,
+) -> Result<Response, ApiError> {
+    let rid = auth.request_id.clone();
+    let subject = SubjectId(id(&subject, &rid, "subject")?);
+    let purpose = q.purpose.filter(|p| !p.is_empty()).ok_or_else(|| {
+        ApiError::bad_request("HTTP-0403", "every read names its purpose: ?purpose=…")
+            .with_request_id(&rid)
+    })?;
+    let ctx = ctx(&auth);
+    let out = blocking(&rid, move || {
+        Ok(state
+            .vault
+            .read_held(&auth.actor, subject, &purpose, &ctx)?)
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}

@@ -1,0 +1,359 @@
+//! `impl ArchiveStore for PostgresStore`: a tenant listed from one
+//! `REPEATABLE READ` snapshot through portals (a thousand rows at a time, so an
+//! export never holds a whole table in memory), and inserted raw.
+
+use custos_audit::GENESIS;
+use custos_store::{
+    ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore, BlindIndexEntry, Result, StoreError,
+    TenantId, micros,
+};
+use postgres::{IsolationLevel, Row, Transaction};
+
+use crate::PostgresStore;
+use crate::codec::{self, Session, db, get, id_text, int};
+use crate::requests::{insert_outbox, insert_request, message, request};
+use crate::requests::{select_outbox, select_request};
+
+/// Rows fetched per round trip while exporting.
+const FETCH: i32 = 1000;
+
+fn stream(
+    tx: &mut Transaction<'_>,
+    sql: &str,
+    tenant: &str,
+    sink: &mut dyn ArchiveSink,
+    decode: impl Fn(&Row) -> Result<ArchiveRow>,
+) -> Result<()> {
+    let portal = tx.bind(sql, &[&tenant]).map_err(db)?;
+    loop {
+        let rows = tx.query_portal(&portal, FETCH).map_err(db)?;
+        for row in &rows {
+            sink.row(decode(row)?)?;
+        }
+        if rows.len() < usize::try_from(FETCH).unwrap_or(usize::MAX) {
+            return Ok(());
+        }
+    }
+}
+
+fn counts_in<C: postgres::GenericClient>(
+    s: &mut Session<'_, C>,
+    tenant: &TenantId,
+) -> Result<ArchiveCounts> {
+    let row = s.query_one(
+        "SELECT \
+         (SELECT COUNT(*) FROM policy_versions WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM api_keys WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM subjects WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM records WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM blind_index WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM consent_events WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM rights_requests WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM outbox WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM idempotency WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM audit_log WHERE tenant = $1)",
+        &[&tenant.as_str()],
+    )?;
+    Ok(ArchiveCounts {
+        policy_versions: codec::u64_col(&row, 0)?,
+        api_keys: codec::u64_col(&row, 1)?,
+        subjects: codec::u64_col(&row, 2)?,
+        records: codec::u64_col(&row, 3)?,
+        blind_index: codec::u64_col(&row, 4)?,
+        consent_events: codec::u64_col(&row, 5)?,
+        requests: codec::u64_col(&row, 6)?,
+        outbox: codec::u64_col(&row, 7)?,
+        idempotency: codec::u64_col(&row, 8)?,
+        audit_entries: codec::u64_col(&row, 9)?,
+    })
+}
+
+fn insert(s: &mut Session<'_, Transaction<'_>>, tenant: &TenantId, row: &ArchiveRow) -> Result<()> {
+    let t = tenant.as_str();
+    match row {
+        ArchiveRow::Tenant(x) => {
+            s.execute(
+                "WITH t AS (INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) \
+                 RETURNING id) \
+                 INSERT INTO audit_heads (tenant, seq, hash) SELECT id, 0, $4 FROM t",
+                &[&t, &x.name, &micros(x.created_at), &GENESIS.as_slice()],
+            )?;
+        }
+        ArchiveRow::PolicyVersion(v) => {
+            s.execute(
+                "INSERT INTO policy_versions (tenant, number, label, text, effective_at, \
+                 published_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &t,
+                    &i64::from(v.number),
+                    &v.label,
+                    &v.text,
+                    &micros(v.effective_at),
+                    &micros(v.published_at),
+                ],
+            )?;
+        }
+        ArchiveRow::ApiKey(k) => {
+            s.execute(
+                "INSERT INTO api_keys (id, tenant, hash, label, role, purposes, admin, \
+                 created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &k.id,
+                    &t,
+                    &k.hash.as_slice(),
+                    &k.label,
+                    &k.role,
+                    &k.purposes,
+                    &k.admin,
+                    &micros(k.created_at),
+                    &k.revoked_at.map(micros),
+                ],
+            )?;
+        }
+        ArchiveRow::Subject(x) => {
+            s.execute(
+                "INSERT INTO subjects (tenant, id, wrapped_dek, kek_version, jurisdiction, state, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &t,
+                    &id_text(x.id.0),
+                    &x.wrapped_dek,
+                    &i64::from(x.kek_version),
+                    &x.jurisdiction,
+                    &x.state.as_str(),
+                    &micros(x.created_at),
+                    &micros(x.updated_at),
+                ],
+            )?;
+        }
+        ArchiveRow::Record(r) => {
+            s.execute(
+                "INSERT INTO records (tenant, id, subject, category, ciphertext, purpose, source, \
+                 collected_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &t,
+                    &id_text(r.id.0),
+                    &id_text(r.subject.0),
+                    &r.category,
+                    &r.ciphertext,
+                    &r.purpose,
+                    &r.source,
+                    &micros(r.collected_at),
+                    &r.expires_at.map(micros),
+                ],
+            )?;
+        }
+        ArchiveRow::BlindIndex { subject, entry } => {
+            s.execute(
+                "INSERT INTO blind_index (tenant, category, hash, subject) VALUES ($1, $2, $3, $4)",
+                &[
+                    &t,
+                    &entry.category,
+                    &entry.hash.as_slice(),
+                    &id_text(subject.0),
+                ],
+            )?;
+        }
+        ArchiveRow::Consent(e) => {
+            s.execute(
+                "INSERT INTO consent_events (tenant, id, subject, purpose, kind, policy_version, \
+                 notice_hash, channel, ip_hash, user_agent, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                &[
+                    &t,
+                    &id_text(e.id),
+                    &id_text(e.subject.0),
+                    &e.purpose,
+                    &e.kind.as_str(),
+                    &i64::from(e.policy_version),
+                    &e.notice_hash.as_slice(),
+                    &e.channel,
+                    &e.ip_hash.as_ref().map(|h| h.as_slice()),
+                    &e.user_agent,
+                    &micros(e.at),
+                ],
+            )?;
+        }
+        ArchiveRow::Request(r) => insert_request(s, tenant, r)?,
+        ArchiveRow::Outbox(m) => insert_outbox(s, tenant, m)?,
+        ArchiveRow::Idempotency(r) => {
+            s.execute(
+                "INSERT INTO idempotency (tenant, key, request_hash, status, body, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &t,
+                    &r.key,
+                    &r.request_hash.as_slice(),
+                    &i32::from(r.status),
+                    &r.body,
+                    &micros(r.created_at),
+                ],
+            )?;
+        }
+        ArchiveRow::Audit(e) => {
+            let d = &e.draft;
+            // The entry as stored, and the chain's head moved onto it only if it
+            // follows the current head (an archive out of order fails here).
+            let n = s.execute(
+                "WITH entry AS (INSERT INTO audit_log (tenant, seq, at, actor, key_id, action, \
+                 purpose, subject, categories, outcome, reason, request_id, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)) \
+                 UPDATE audit_heads SET seq = $2, hash = $14 \
+                 WHERE tenant = $1 AND seq = $2 - 1 AND hash = $13",
+                &[
+                    &t,
+                    &int(e.seq),
+                    &micros(d.at),
+                    &d.actor,
+                    &d.key_id,
+                    &d.action,
+                    &d.purpose,
+                    &d.subject.map(|s| id_text(s.0)),
+                    &d.categories,
+                    &d.outcome.as_str(),
+                    &d.reason,
+                    &d.request_id,
+                    &e.prev_hash.as_slice(),
+                    &e.hash.as_slice(),
+                ],
+            )?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "audit entry {} does not follow the chain's head",
+                    e.seq
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl ArchiveStore for PostgresStore {
+    fn export_tenant(&self, tenant: &TenantId, sink: &mut dyn ArchiveSink) -> Result<()> {
+        let mut conn = self.pool.get()?;
+        let crate::pool::Conn { client, statements } = &mut *conn;
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(db)?;
+        let t = tenant.as_str();
+        let (row, counts) = {
+            let mut s = Session {
+                client: &mut tx,
+                statements,
+            };
+            let row = s
+                .query_opt(
+                    "SELECT id, name, created_at FROM tenants WHERE id = $1",
+                    &[&t],
+                )?
+                .ok_or_else(|| StoreError::NotFound("tenant".to_owned()))?;
+            (codec::tenant(&row)?, counts_in(&mut s, tenant)?)
+        };
+        sink.counts(&counts)?;
+        sink.row(ArchiveRow::Tenant(row))?;
+        let tx = &mut tx;
+        stream(
+            tx,
+            "SELECT number, label, text, effective_at, published_at FROM policy_versions \
+             WHERE tenant = $1 ORDER BY number",
+            t,
+            sink,
+            |r| codec::policy_version(r).map(ArchiveRow::PolicyVersion),
+        )?;
+        stream(
+            tx,
+            "SELECT id, tenant, hash, label, role, purposes, admin, created_at, revoked_at \
+             FROM api_keys WHERE tenant = $1 ORDER BY id",
+            t,
+            sink,
+            |r| codec::api_key(r).map(ArchiveRow::ApiKey),
+        )?;
+        stream(
+            tx,
+            "SELECT id, wrapped_dek, kek_version, jurisdiction, state, created_at, updated_at \
+             FROM subjects WHERE tenant = $1 ORDER BY id",
+            t,
+            sink,
+            |r| codec::subject(r).map(ArchiveRow::Subject),
+        )?;
+        stream(
+            tx,
+            "SELECT id, subject, category, ciphertext, purpose, source, collected_at, \
+             expires_at FROM records WHERE tenant = $1 ORDER BY id",
+            t,
+            sink,
+            |r| codec::record(r).map(ArchiveRow::Record),
+        )?;
+        stream(
+            tx,
+            "SELECT subject, category, hash FROM blind_index WHERE tenant = $1 \
+             ORDER BY subject, category, hash",
+            t,
+            sink,
+            |r| {
+                Ok(ArchiveRow::BlindIndex {
+                    subject: codec::subject_id(r, 0)?,
+                    entry: BlindIndexEntry {
+                        category: get(r, 1)?,
+                        hash: codec::hash32(r, 2)?,
+                    },
+                })
+            },
+        )?;
+        stream(
+            tx,
+            "SELECT id, subject, purpose, kind, policy_version, notice_hash, channel, ip_hash, \
+             user_agent, at FROM consent_events WHERE tenant = $1 ORDER BY id",
+            t,
+            sink,
+            |r| crate::consent::decode(r).map(ArchiveRow::Consent),
+        )?;
+        stream(
+            tx,
+            select_request!("WHERE tenant = $1 ORDER BY id"),
+            t,
+            sink,
+            |r| request(r).map(ArchiveRow::Request),
+        )?;
+        stream(
+            tx,
+            select_outbox!("WHERE tenant = $1 ORDER BY id"),
+            t,
+            sink,
+            |r| message(r).map(ArchiveRow::Outbox),
+        )?;
+        stream(
+            tx,
+            "SELECT key, request_hash, status, body, created_at FROM idempotency \
+             WHERE tenant = $1 ORDER BY key",
+            t,
+            sink,
+            |r| codec::idempotent_response(r).map(ArchiveRow::Idempotency),
+        )?;
+        stream(
+            tx,
+            "SELECT seq, at, actor, key_id, action, purpose, subject, categories, outcome, \
+             reason, request_id, prev_hash, hash FROM audit_log WHERE tenant = $1 ORDER BY seq",
+            t,
+            sink,
+            |r| codec::audit_entry(r).map(ArchiveRow::Audit),
+        )?;
+        Ok(())
+    }
+
+    fn import_rows(&self, tenant: &TenantId, rows: &[ArchiveRow]) -> Result<()> {
+        self.write(|s| {
+            for row in rows {
+                insert(s, tenant, row)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn archive_counts(&self, tenant: &TenantId) -> Result<ArchiveCounts> {
+        self.run(|s| counts_in(s, tenant))
+    }
+}

@@ -1,0 +1,361 @@
+//! `impl ArchiveStore for SqliteStore`: a tenant listed from one read
+//! transaction (one WAL snapshot), and inserted raw.
+
+use custos_store::{
+    ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore, BlindIndexEntry, Result, StoreError,
+    SubjectId, TenantId, Uuid, micros,
+};
+use rusqlite::{Connection, Row, Rows, params};
+
+use crate::SqliteStore;
+use crate::codec::{self, IdText, db, int, json_list};
+use crate::{consent, requests};
+
+/// Feeds every row of `rows` through `decode` to the sink.
+fn each(
+    mut rows: Rows<'_>,
+    sink: &mut dyn ArchiveSink,
+    decode: impl Fn(&Row<'_>) -> rusqlite::Result<ArchiveRow>,
+) -> Result<()> {
+    while let Some(row) = rows.next().map_err(db)? {
+        sink.row(decode(row).map_err(db)?)?;
+    }
+    Ok(())
+}
+
+fn counts_in(conn: &Connection, tenant: &TenantId) -> Result<ArchiveCounts> {
+    conn.prepare_cached(
+        "SELECT \
+         (SELECT COUNT(*) FROM policy_versions WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM api_keys WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM subjects WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM records WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM blind_index WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM consent_events WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM rights_requests WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM outbox WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM idempotency WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM audit_log WHERE tenant = ?1)",
+    )
+    .and_then(|mut st| {
+        st.query_row([tenant.as_str()], |row| {
+            Ok(ArchiveCounts {
+                policy_versions: codec::u64_col(row, 0)?,
+                api_keys: codec::u64_col(row, 1)?,
+                subjects: codec::u64_col(row, 2)?,
+                records: codec::u64_col(row, 3)?,
+                blind_index: codec::u64_col(row, 4)?,
+                consent_events: codec::u64_col(row, 5)?,
+                requests: codec::u64_col(row, 6)?,
+                outbox: codec::u64_col(row, 7)?,
+                idempotency: codec::u64_col(row, 8)?,
+                audit_entries: codec::u64_col(row, 9)?,
+            })
+        })
+    })
+    .map_err(db)
+}
+
+fn export_in(conn: &Connection, tenant: &TenantId, sink: &mut dyn ArchiveSink) -> Result<()> {
+    let t = tenant.as_str();
+    let row = conn
+        .prepare("SELECT id, name, created_at FROM tenants WHERE id = ?1")
+        .and_then(|mut st| {
+            let mut rows = st.query([t])?;
+            rows.next()?.map(codec::tenant).transpose()
+        })
+        .map_err(db)?
+        .ok_or_else(|| StoreError::NotFound("tenant".to_owned()))?;
+    sink.counts(&counts_in(conn, tenant)?)?;
+    sink.row(ArchiveRow::Tenant(row))?;
+
+    macro_rules! table {
+        ($sql:expr, $decode:expr) => {{
+            let mut st = conn.prepare($sql).map_err(db)?;
+            let rows = st.query([t]).map_err(db)?;
+            each(rows, sink, $decode)?;
+        }};
+    }
+    table!(
+        "SELECT number, label, text, effective_at, published_at FROM policy_versions \
+         WHERE tenant = ?1 ORDER BY number",
+        |r| codec::policy_version(r).map(ArchiveRow::PolicyVersion)
+    );
+    table!(
+        "SELECT id, tenant, hash, label, role, purposes, admin, created_at, revoked_at \
+         FROM api_keys WHERE tenant = ?1 ORDER BY id",
+        |r| codec::api_key(r).map(ArchiveRow::ApiKey)
+    );
+    table!(
+        "SELECT id, wrapped_dek, kek_version, jurisdiction, state, created_at, updated_at \
+         FROM subjects WHERE tenant = ?1 ORDER BY id",
+        |r| codec::subject(r).map(ArchiveRow::Subject)
+    );
+    table!(
+        "SELECT id, subject, category, ciphertext, purpose, source, collected_at, expires_at \
+         FROM records WHERE tenant = ?1 ORDER BY id",
+        |r| codec::record(r).map(ArchiveRow::Record)
+    );
+    table!(
+        "SELECT subject, category, hash FROM blind_index WHERE tenant = ?1 \
+         ORDER BY subject, category, hash",
+        |r| {
+            let s: String = r.get(0)?;
+            let id = Uuid::try_parse(&s).map_err(|_| {
+                rusqlite::Error::InvalidColumnType(0, "subject".into(), rusqlite::types::Type::Text)
+            })?;
+            Ok(ArchiveRow::BlindIndex {
+                subject: SubjectId(id),
+                entry: BlindIndexEntry {
+                    category: r.get(1)?,
+                    hash: codec::hash32(r, 2)?,
+                },
+            })
+        }
+    );
+    table!(
+        &format!(
+            "SELECT {} FROM consent_events WHERE tenant = ?1 ORDER BY id",
+            consent::COLUMNS
+        ),
+        |r| consent::decode(r).map(ArchiveRow::Consent)
+    );
+    table!(
+        &format!(
+            "SELECT {} FROM rights_requests WHERE tenant = ?1 ORDER BY id",
+            requests::REQUEST_COLUMNS
+        ),
+        |r| requests::request(r).map(ArchiveRow::Request)
+    );
+    table!(
+        &format!(
+            "SELECT {} FROM outbox WHERE tenant = ?1 ORDER BY id",
+            requests::OUTBOX_COLUMNS
+        ),
+        |r| requests::message(r).map(ArchiveRow::Outbox)
+    );
+    table!(
+        "SELECT key, request_hash, status, body, created_at FROM idempotency \
+         WHERE tenant = ?1 ORDER BY key",
+        |r| codec::idempotent_response(r).map(ArchiveRow::Idempotency)
+    );
+    table!(
+        "SELECT seq, at, actor, key_id, action, purpose, subject, categories, outcome, \
+         reason, request_id, prev_hash, hash FROM audit_log WHERE tenant = ?1 ORDER BY seq",
+        |r| codec::audit_entry(r).map(ArchiveRow::Audit)
+    );
+    Ok(())
+}
+
+fn insert(tx: &Connection, tenant: &TenantId, row: &ArchiveRow) -> Result<()> {
+    // Lists of names are stored as JSON text.
+    let list = match row {
+        ArchiveRow::ApiKey(k) => json_list(&k.purposes)?,
+        ArchiveRow::Audit(e) => json_list(&e.draft.categories)?,
+        _ => String::new(),
+    };
+    insert_raw(tx, tenant, row, list).map_err(db)?;
+    Ok(())
+}
+
+fn insert_raw(
+    tx: &Connection,
+    tenant: &TenantId,
+    row: &ArchiveRow,
+    list: String,
+) -> rusqlite::Result<usize> {
+    let t = tenant.as_str();
+    match row {
+        ArchiveRow::Tenant(x) => tx
+            .prepare_cached("INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3)")?
+            .execute(params![t, x.name, micros(x.created_at)]),
+        ArchiveRow::PolicyVersion(v) => tx
+            .prepare_cached(
+                "INSERT INTO policy_versions (tenant, number, label, text, effective_at, \
+                 published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                t,
+                v.number,
+                v.label,
+                v.text,
+                micros(v.effective_at),
+                micros(v.published_at)
+            ]),
+        ArchiveRow::ApiKey(k) => tx
+            .prepare_cached(
+                "INSERT INTO api_keys (id, tenant, hash, label, role, purposes, admin, \
+                 created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                k.id,
+                t,
+                k.hash.as_slice(),
+                k.label,
+                k.role,
+                list,
+                k.admin,
+                micros(k.created_at),
+                k.revoked_at.map(micros)
+            ]),
+        ArchiveRow::Subject(s) => tx
+            .prepare_cached(
+                "INSERT INTO subjects (tenant, id, wrapped_dek, kek_version, jurisdiction, state, \
+                 created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                t,
+                IdText::new(s.id.0),
+                s.wrapped_dek,
+                s.kek_version,
+                s.jurisdiction,
+                s.state.as_str(),
+                micros(s.created_at),
+                micros(s.updated_at)
+            ]),
+        ArchiveRow::Record(r) => tx
+            .prepare_cached(
+                "INSERT INTO records (tenant, id, subject, category, ciphertext, purpose, source, \
+                 collected_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                t,
+                IdText::new(r.id.0),
+                IdText::new(r.subject.0),
+                r.category,
+                r.ciphertext,
+                r.purpose,
+                r.source,
+                micros(r.collected_at),
+                r.expires_at.map(micros)
+            ]),
+        ArchiveRow::BlindIndex { subject, entry } => tx
+            .prepare_cached(
+                "INSERT INTO blind_index (tenant, category, hash, subject) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                t,
+                entry.category,
+                entry.hash.as_slice(),
+                IdText::new(subject.0)
+            ]),
+        ArchiveRow::Consent(e) => tx
+            .prepare_cached(&format!(
+                "INSERT INTO consent_events (tenant, {}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                consent::COLUMNS
+            ))?
+            .execute(params![
+                t,
+                IdText::new(e.id),
+                IdText::new(e.subject.0),
+                e.purpose,
+                e.kind.as_str(),
+                e.policy_version,
+                e.notice_hash.as_slice(),
+                e.channel,
+                e.ip_hash.as_ref().map(|h| h.as_slice()),
+                e.user_agent,
+                micros(e.at)
+            ]),
+        ArchiveRow::Request(r) => tx
+            .prepare_cached(&format!(
+                "INSERT INTO rights_requests (tenant, {}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                requests::REQUEST_COLUMNS
+            ))?
+            .execute(params![
+                t,
+                IdText::new(r.id),
+                r.subject.map(|s| IdText::new(s.0)),
+                r.right,
+                r.state.as_str(),
+                r.jurisdiction,
+                r.channel,
+                micros(r.received_at),
+                micros(r.due_at),
+                r.extended_until.map(micros),
+                r.extension_reason,
+                r.closed_at.map(micros),
+                r.rejection_reason
+            ]),
+        ArchiveRow::Outbox(m) => tx
+            .prepare_cached(&format!(
+                "INSERT INTO outbox (tenant, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                requests::OUTBOX_COLUMNS
+            ))?
+            .execute(params![
+                t,
+                IdText::new(m.id),
+                m.subject.map(|s| IdText::new(s.0)),
+                m.kind,
+                m.payload,
+                micros(m.created_at),
+                m.attempts,
+                micros(m.next_attempt_at),
+                m.delivered_at.map(micros),
+                m.last_error
+            ]),
+        ArchiveRow::Idempotency(r) => tx
+            .prepare_cached(
+                "INSERT INTO idempotency (tenant, key, request_hash, status, body, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                t,
+                r.key,
+                r.request_hash.as_slice(),
+                r.status,
+                r.body,
+                micros(r.created_at)
+            ]),
+        ArchiveRow::Audit(e) => {
+            let d = &e.draft;
+            tx.prepare_cached(
+                "INSERT INTO audit_log (tenant, seq, at, actor, key_id, action, purpose, subject, \
+                 categories, outcome, reason, request_id, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?
+            .execute(params![
+                t,
+                int(e.seq),
+                micros(d.at),
+                d.actor,
+                d.key_id,
+                d.action,
+                d.purpose,
+                d.subject.map(|s| IdText::new(s.0)),
+                list,
+                d.outcome.as_str(),
+                d.reason,
+                d.request_id,
+                e.prev_hash.as_slice(),
+                e.hash.as_slice()
+            ])
+        }
+    }
+}
+
+impl ArchiveStore for SqliteStore {
+    fn export_tenant(&self, tenant: &TenantId, sink: &mut dyn ArchiveSink) -> Result<()> {
+        self.read(|conn| {
+            // One read transaction: every table from the same snapshot.
+            let tx = conn.unchecked_transaction().map_err(db)?;
+            export_in(&tx, tenant, sink)?;
+            tx.finish().map_err(db)
+        })
+    }
+
+    fn import_rows(&self, tenant: &TenantId, rows: &[ArchiveRow]) -> Result<()> {
+        self.write(|tx| {
+            for row in rows {
+                insert(tx, tenant, row)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn archive_counts(&self, tenant: &TenantId) -> Result<ArchiveCounts> {
+        self.read(|conn| counts_in(conn, tenant))
+    }
+}

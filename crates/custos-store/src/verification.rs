@@ -1,0 +1,63 @@
+//! Storage of identity-verification challenges: one-time codes sent to a contact
+//! held for the subject before a request from a person is acted on.
+
+use crate::Result;
+use crate::requests::OutboxMessage;
+use crate::types::{AuditDraft, AuditRef, SubjectId, TenantId, Timestamp, Uuid};
+
+/// A one-time code challenge. Only a keyed hash of the code is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub id: Uuid,
+    pub subject: SubjectId,
+    /// The contact category the code went to (`user.contact.email`, …).
+    pub category: String,
+    pub code_hash: [u8; 32],
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub attempts: u32,
+    pub consumed_at: Option<Timestamp>,
+}
+
+/// Challenge storage; defaults answer "not supported".
+pub trait VerificationStore: Send + Sync + 'static {
+    /// Stores a challenge with the outbox message that carries its code, in one transaction.
+    fn create_challenge(
+        &self,
+        _tenant: &TenantId,
+        _challenge: &Challenge,
+        _outbox: &[OutboxMessage],
+        _audit: &AuditDraft,
+    ) -> Result<AuditRef> {
+        Err(unsupported())
+    }
+    fn challenge(&self, _tenant: &TenantId, _id: Uuid) -> Result<Option<Challenge>> {
+        Err(unsupported())
+    }
+    /// Challenges created for a subject since `since` (rate limiting).
+    fn challenges_since(
+        &self,
+        _tenant: &TenantId,
+        _subject: SubjectId,
+        _since: Timestamp,
+    ) -> Result<u32> {
+        Err(unsupported())
+    }
+    /// Records an attempt (and consumption on success) if the stored attempt count is
+    /// still `expected_attempts`: `Conflict` otherwise, so two guesses cannot race.
+    fn record_attempt(
+        &self,
+        _tenant: &TenantId,
+        _challenge: &Challenge,
+        _expected_attempts: u32,
+        _audit: &AuditDraft,
+    ) -> Result<AuditRef> {
+        Err(unsupported())
+    }
+}
+
+fn unsupported() -> crate::StoreError {
+    crate::StoreError::Backend(
+        "this backend does not implement identity verification yet".to_owned(),
+    )
+}
