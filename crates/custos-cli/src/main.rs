@@ -15,6 +15,8 @@ mod outbox_sink;
 mod output;
 mod policy_cmd;
 mod serve;
+mod simulate_cmd;
+mod smtp_sink;
 
 use std::process::ExitCode;
 
@@ -53,6 +55,8 @@ enum Command {
     Export(archive_cmd::ExportArgs),
     /// Import a tenant archive into an empty tenant of a database (same key file).
     Import(archive_cmd::ImportArgs),
+    /// Run a customer's story on a test clock: the timeline of states, notices, amounts.
+    Simulate(simulate_cmd::SimulateArgs),
 }
 
 /// A failure caused by the input, reported with exit code 2.
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => migrate_cmd::run(args),
         Command::Export(args) => archive_cmd::run_export(args),
         Command::Import(args) => archive_cmd::run_import(args),
+        Command::Simulate(args) => simulate_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -45,6 +45,22 @@ pub struct ServeArgs {
     /// job is run by one instance only (a lease in the database).
     #[arg(long, env = "CUSTOS_OUTBOX_DIR")]
     pub outbox_dir: Option<PathBuf>,
+    /// Send notices by email through this server instead of writing files:
+    /// smtp://user:password@host:587 (STARTTLS) or smtps://…:465. Never printed.
+    #[arg(
+        long,
+        env = "CUSTOS_SMTP_URL",
+        hide_env_values = true,
+        requires = "mail_from"
+    )]
+    pub smtp_url: Option<String>,
+    /// The sender of notice emails (with --smtp-url).
+    #[arg(long, env = "CUSTOS_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// Where notices addressed to the operator go by email (breach deadlines for the
+    /// authority, requests to pass on to a controller).
+    #[arg(long, env = "CUSTOS_OPERATOR_EMAIL")]
+    pub operator_email: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -127,6 +143,24 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         clock,
         Arc::new(Ledger::new(Arc::clone(&store))),
     ));
+    let sink: Arc<dyn custos_core::rights::Sink> = match &args.smtp_url {
+        Some(url) => {
+            let config = crate::smtp_sink::SmtpConfig::new(
+                url,
+                args.mail_from.as_deref().unwrap_or_default(),
+                args.operator_email.as_deref(),
+            )
+            .map_err(InputError)?;
+            eprintln!("notices are sent by email via {}", config.server());
+            Arc::new(crate::smtp_sink::SmtpSink::new(config, Arc::clone(&vault)))
+        }
+        None => Arc::new(crate::outbox_sink::FileSink {
+            dir: args
+                .outbox_dir
+                .clone()
+                .unwrap_or_else(|| dir.root.join("outbox")),
+        }),
+    };
     let state = AppState::new(
         vault,
         RateLimiter::new(args.rate_limit, args.rate_limit.saturating_mul(2)),
@@ -143,13 +177,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         banner(addr, &dir.root, issued.as_ref().map(|k| k.token.as_str()));
         tokio::spawn(checkpoint_job);
-        tokio::spawn(deliver_notices(
-            jobs_store,
-            jobs_clock,
-            args.outbox_dir
-                .clone()
-                .unwrap_or_else(|| dir.root.join("outbox")),
-        ));
+        tokio::spawn(deliver_notices(jobs_store, jobs_clock, sink));
         custos_server::serve(listener, app)
             .await
             .context("server failed")?;
@@ -175,9 +203,8 @@ async fn deliver_notices<
 >(
     store: Arc<S>,
     clock: Arc<dyn custos_core::clock::Clock>,
-    dir: PathBuf,
+    sink: Arc<dyn custos_core::rights::Sink>,
 ) {
-    let sink = Arc::new(crate::outbox_sink::FileSink { dir });
     // Who this process is, for the `outbox` lease: each pass is run by the one
     // instance that holds it (several `custos serve` may share one database).
     let holder: Arc<str> = custos_store::Uuid::new_v4().to_string().into();
@@ -216,7 +243,7 @@ const OUTBOX_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 /// One delivery pass over every tenant.
 fn deliver_pass<S: custos_store::Store + custos_store::RequestStore>(
     store: &S,
-    sink: &crate::outbox_sink::FileSink,
+    sink: &dyn custos_core::rights::Sink,
     clock: &dyn custos_core::clock::Clock,
 ) -> Result<(), String> {
     for t in store.tenants().map_err(|e| e.to_string())? {

@@ -8,6 +8,7 @@
 //!   [`changes`] — state machines and clocks. Each transition returns the next state
 //!   and the [`notice::Notice`]s owed, or a typed error.
 //! - [`terms`] — the numbers, read from the loaded policy; there are no constants.
+//! - [`simulate`] — scenarios: one customer's story on a test clock, as a timeline.
 //!
 //! No IO, no clock: every function that depends on time takes it as an argument.
 #![forbid(unsafe_code)]
@@ -19,6 +20,7 @@ pub mod money;
 pub mod notice;
 pub mod orders;
 pub mod returns;
+pub mod simulate;
 pub mod terms;
 pub mod warranty;
 pub mod withdrawal;

@@ -28,6 +28,10 @@ pub struct NewRequest {
     #[serde(default)]
     pub jurisdiction: Option<String>,
     pub channel: String,
+    /// The controller (name or reference) when the request concerns data the tenant
+    /// holds as its processor (S-1, V-3, L-1, L-8).
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
 }
 
 /// What staff do with a request.
@@ -37,8 +41,17 @@ pub enum RequestAction {
     Verify,
     Start,
     Fulfil,
-    Reject { reason: String },
-    Extend { reason: String },
+    Reject {
+        reason: String,
+    },
+    Extend {
+        reason: String,
+    },
+    /// Records the controller's documented instruction on a routed request.
+    Instruct {
+        controller_reference: String,
+        instruction: String,
+    },
 }
 
 /// Channels a request can arrive by.
@@ -189,6 +202,27 @@ impl<S: Store + RequestStore> Vault<S> {
                 "a jurisdiction the policy does not cover",
             ));
         }
+        // Processor mode (S-1, V-3, L-1, L-8): data held for a controller is the
+        // controller's to answer for; the request goes to it.
+        let mut controller = None;
+        if let Some(c) = &input.on_behalf_of {
+            let c = c.trim();
+            match &policy.processor {
+                None => problems.push(field(
+                    "/on_behalf_of",
+                    "VAULT-0138",
+                    "the policy has no [processor] section: the tenant holds no data for a controller",
+                )),
+                Some(_) if c.is_empty() || c.len() > 2000 => problems.push(field(
+                    "/on_behalf_of",
+                    "VAULT-0138",
+                    "the controller is named (1–2000 bytes)",
+                )),
+                Some(p) if p.route_requests_to_controller => controller = Some(c.to_owned()),
+                // The policy keeps such requests with the tenant: the normal flow.
+                Some(_) => {}
+            }
+        }
         if !problems.is_empty() {
             return Err(VaultError::Invalid(problems));
         }
@@ -207,7 +241,11 @@ impl<S: Store + RequestStore> Vault<S> {
             id: Uuid::now_v7(),
             subject: input.subject,
             right: input.right.as_str().to_owned(),
-            state: RequestState::Received,
+            state: if controller.is_some() {
+                RequestState::Routed
+            } else {
+                RequestState::Received
+            },
             jurisdiction,
             channel: input.channel.clone(),
             received_at: now,
@@ -217,17 +255,40 @@ impl<S: Store + RequestStore> Vault<S> {
             closed_at: None,
             rejection_reason: None,
         };
-        let ack = message(
-            request.subject,
-            "request.acknowledged",
-            json!({ "request": request.id, "right": request.right, "due_at": due_at, "deadline": deadline.to_string() }),
-            now,
+        let mut ack = json!({ "request": request.id, "right": request.right, "due_at": due_at, "deadline": deadline.to_string() });
+        let mut messages = Vec::new();
+        if let Some(c) = &controller {
+            if let Some(o) = ack.as_object_mut() {
+                o.insert("forwarded_to_controller".into(), json!(c));
+            }
+            // Addressed to the controller, not the person: ids and dates only.
+            messages.push(message(
+                request.subject,
+                "request.routed",
+                json!({ "request": request.id, "right": request.right, "controller": c, "received_at": now }),
+                now,
+            ));
+        }
+        messages.insert(
+            0,
+            message(request.subject, "request.acknowledged", ack, now),
         );
-        let mut audit = self.audit(actor, ctx, "request.received");
+        let action = if controller.is_some() {
+            "request.routed"
+        } else {
+            "request.received"
+        };
+        let mut audit = self.audit(actor, ctx, action);
         audit.subject = request.subject;
-        audit.reason = format!("{} request {}, due {due_at}", request.right, request.id);
+        audit.reason = match &controller {
+            Some(c) => format!(
+                "{} request {}, due {due_at}, routed to controller {c}",
+                request.right, request.id
+            ),
+            None => format!("{} request {}, due {due_at}", request.right, request.id),
+        };
         self.store
-            .put_request(&actor.tenant, &request, None, &[ack], &audit)?;
+            .put_request(&actor.tenant, &request, None, &messages, &audit)?;
         Ok(RequestView::at(&request, now))
     }
 
@@ -250,10 +311,18 @@ impl<S: Store + RequestStore> Vault<S> {
             VaultError::Invalid(vec![field(
                 "/action",
                 "VAULT-0132",
-                format!("cannot {what} a request that is {}", prev.as_str()),
+                if prev == RequestState::Routed {
+                    format!(
+                        "cannot {what} a request routed to its controller before the controller's instruction is recorded"
+                    )
+                } else {
+                    format!("cannot {what} a request that is {}", prev.as_str())
+                },
             )])
         };
         let mut notices = Vec::new();
+        let mut audited_as = None;
+        let mut audit_reason = None;
         let payload = |extra: serde_json::Value| {
             let mut v = json!({ "request": r.id, "right": r.right });
             if let (Some(o), serde_json::Value::Object(e)) = (v.as_object_mut(), extra) {
@@ -262,6 +331,38 @@ impl<S: Store + RequestStore> Vault<S> {
             v
         };
         match action {
+            RequestAction::Instruct {
+                controller_reference,
+                instruction,
+            } if prev == RequestState::Routed => {
+                let reference = controller_reference.trim();
+                let mut problems = Vec::new();
+                if reference.is_empty() || reference.len() > 2000 {
+                    problems.push(field(
+                        "/controller_reference",
+                        "VAULT-0139",
+                        "the controller's instruction is referenced (1–2000 bytes)",
+                    ));
+                }
+                let instruction = instruction.trim();
+                if instruction.is_empty() || instruction.len() > 2000 {
+                    problems.push(field(
+                        "/instruction",
+                        "VAULT-0139",
+                        "the controller's instruction is stated (1–2000 bytes)",
+                    ));
+                }
+                if !problems.is_empty() {
+                    return Err(VaultError::Invalid(problems));
+                }
+                r.state = RequestState::InProgress;
+                audited_as = Some("request.instructed");
+                // The reference only: the instruction's text may name the person.
+                audit_reason = Some(format!(
+                    "{} request {}, controller instruction {reference}",
+                    r.right, r.id
+                ));
+            }
             RequestAction::Verify if prev == RequestState::Received => {
                 r.state = RequestState::Verified
             }
@@ -282,7 +383,10 @@ impl<S: Store + RequestStore> Vault<S> {
                     now,
                 ));
             }
-            RequestAction::Reject { reason } if !prev.is_closed() => {
+            // A routed request waits for the controller: no answer of our own (S-1, V-3).
+            RequestAction::Reject { reason }
+                if !prev.is_closed() && prev != RequestState::Routed =>
+            {
                 let reason = reason.trim();
                 if reason.is_empty() || reason.len() > 2000 {
                     return Err(VaultError::Invalid(vec![field(
@@ -364,11 +468,15 @@ impl<S: Store + RequestStore> Vault<S> {
             RequestAction::Fulfil => return Err(illegal("fulfil")),
             RequestAction::Reject { .. } => return Err(illegal("reject")),
             RequestAction::Extend { .. } => return Err(illegal("extend")),
+            RequestAction::Instruct { .. } => return Err(illegal("record an instruction on")),
         }
-        let mut audit = self.audit(actor, ctx, &format!("request.{}", r.state.as_str()));
+        let action = audited_as
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("request.{}", r.state.as_str()));
+        let mut audit = self.audit(actor, ctx, &action);
         audit.subject = r.subject;
         audit.outcome = Outcome::Allow;
-        audit.reason = format!("{} request {}", r.right, r.id);
+        audit.reason = audit_reason.unwrap_or_else(|| format!("{} request {}", r.right, r.id));
         match self
             .store
             .put_request(&actor.tenant, &r, Some(prev), &notices, &audit)

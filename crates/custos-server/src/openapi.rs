@@ -321,13 +321,16 @@ fn schemas() -> Value {
         "NewRequest": { "type": "object", "required": ["right", "channel"], "additionalProperties": false, "properties": {
             "right": { "type": "string", "enum": ["access", "rectification", "erasure", "portability", "restriction", "objection", "consent_withdrawal"] },
             "subject": { "type": "string", "format": "uuid" }, "jurisdiction": { "type": "string" },
-            "channel": { "type": "string", "enum": ["privacy_center", "web", "email", "post", "phone", "api"] } } },
+            "channel": { "type": "string", "enum": ["privacy_center", "web", "email", "post", "phone", "api"] },
+            "on_behalf_of": { "type": "string", "maxLength": 2000, "description": "The controller, when the request concerns data held as its processor; routed to it when the policy says so" } } },
         "RequestAction": { "type": "object", "required": ["action"], "properties": {
-            "action": { "type": "string", "enum": ["verify", "start", "fulfil", "reject", "extend"] },
-            "reason": { "type": "string", "description": "Required for reject and extend" } } },
+            "action": { "type": "string", "enum": ["verify", "start", "fulfil", "reject", "extend", "instruct"] },
+            "reason": { "type": "string", "description": "Required for reject and extend" },
+            "controller_reference": { "type": "string", "maxLength": 2000, "description": "Required for instruct: the reference of the controller's documented instruction" },
+            "instruction": { "type": "string", "maxLength": 2000, "description": "Required for instruct: what the controller instructed" } } },
         "RequestView": { "type": "object", "properties": {
             "id": { "type": "string" }, "subject": { "type": ["string", "null"] }, "right": { "type": "string" },
-            "state": { "type": "string", "enum": ["received", "verified", "in_progress", "fulfilled", "rejected"] },
+            "state": { "type": "string", "enum": ["received", "routed", "verified", "in_progress", "fulfilled", "rejected"] },
             "received_at": { "type": "string", "format": "date-time" }, "due_at": { "type": "string", "format": "date-time" },
             "extended_until": { "type": ["string", "null"], "format": "date-time" }, "deadline": { "type": "string", "format": "date-time" },
             "overdue": { "type": "boolean" }, "due_soon": { "type": "boolean" }, "answered_on_time": { "type": ["boolean", "null"] } } },

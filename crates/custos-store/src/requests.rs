@@ -8,6 +8,9 @@ use crate::types::{AuditDraft, AuditRef, SubjectId, TenantId, Timestamp, Uuid};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RequestState {
     Received,
+    /// About data held as processor: forwarded to the controller, waiting for its
+    /// documented instruction (S-1, V-3, L-1, L-8).
+    Routed,
     Verified,
     InProgress,
     Fulfilled,
@@ -18,6 +21,7 @@ impl RequestState {
     pub fn as_str(self) -> &'static str {
         match self {
             RequestState::Received => "received",
+            RequestState::Routed => "routed",
             RequestState::Verified => "verified",
             RequestState::InProgress => "in_progress",
             RequestState::Fulfilled => "fulfilled",
@@ -28,6 +32,7 @@ impl RequestState {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "received" => Some(RequestState::Received),
+            "routed" => Some(RequestState::Routed),
             "verified" => Some(RequestState::Verified),
             "in_progress" => Some(RequestState::InProgress),
             "fulfilled" => Some(RequestState::Fulfilled),

@@ -1075,3 +1075,75 @@ fn incidents_open_from_the_command_line_and_refuse_bad_times() {
     let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(all[0]["notices_released"], true);
 }
+
+// ---------------------------------------------------------------------------------------
+// `custos simulate`: a customer's story on a test clock (docs/simulate.md).
+
+#[test]
+fn simulate_prints_the_timeline_and_exits_2_on_a_broken_scenario() {
+    let out = custos(&[
+        "simulate",
+        "scenarios/homepass-first-month-free-then-cancel.toml",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    // The renewal charge window opens 24 h before the first paid month (T-10).
+    assert!(
+        stdout.contains(
+            "renewal charge for period 1: EUR 9.99, may be taken from 2026-04-04 00:00 CEST"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ok   check 4"), "{stdout}");
+    let out = custos(&[
+        "simulate",
+        "scenarios/return-after-easter.toml",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["checks"][0]["passed"], true);
+
+    let dir = tempdir();
+    let broken = dir.join("broken.toml");
+    std::fs::write(
+        &broken,
+        "policy = \"../../../../policies/plume-design-terms.toml\"\n\
+         [customer]\njurisdiction = \"DE\"\ntimezone = \"Europe/Berlin\"\n\
+         [[event]]\nat = \"2026-03-01 10:00\"\nbuy_membership = \"homepass\"\nprice = \"9.99 EUR\"\n\
+         [[event]]\nat = \"2026-03-02 10:00\"\nteleport = true\n",
+    )
+    .unwrap();
+    let out = custos(&["simulate", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("event 2: `teleport`: unknown action"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A check that fails prints the timeline and exits 2, naming the check.
+    std::fs::write(
+        &broken,
+        format!(
+            "policy = \"{}\"\n\
+             [customer]\njurisdiction = \"DE\"\ntimezone = \"Europe/Berlin\"\n\
+             [[event]]\nat = \"2026-03-01 10:00\"\nbuy_membership = \"homepass\"\nprice = \"9.99 EUR\"\n\
+             [[check]]\nat = \"2026-03-02 10:00\"\nexpect_entitlement = \"full\"\n",
+            workspace()
+                .join("policies/plume-design-terms.toml")
+                .canonicalize()
+                .unwrap()
+                .display()
+        ),
+    )
+    .unwrap();
+    let out = custos(&["simulate", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("FAIL check 1"));
+    assert!(
+        text(&out.stderr).contains("check 1"),
+        "{}",
+        text(&out.stderr)
+    );
+}

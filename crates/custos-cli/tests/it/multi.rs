@@ -271,3 +271,69 @@ fn a_tenant_moves_sqlite_to_postgres_to_sqlite_unchanged() {
         assert!(body.contains("Camille Martin"), "{body}");
     }
 }
+
+/// Without PostgreSQL too: SQLite → SQLite gives the same archive, and an
+/// archive whose audit chain was altered is refused before anything is written.
+#[test]
+fn import_refuses_a_tampered_archive_and_writes_nothing() {
+    let root = tempdir();
+    let source = root.join("source");
+    let mut server = Server::start(&source);
+    let admin = server.admin_key();
+    write_customer(&server, &admin);
+    drop(server);
+    let sqlite = source.join("custos.db");
+    let first = root.join("first.jsonl");
+    export(&source, sqlite.to_str().unwrap(), &first);
+
+    let copy = root.join("copy.db");
+    let out = import(&source, copy.to_str().unwrap(), &first);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let second = root.join("second.jsonl");
+    export(&source, copy.to_str().unwrap(), &second);
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&second).unwrap()
+    );
+
+    let archive = std::fs::read_to_string(&first).unwrap();
+    let tampered: String = archive
+        .lines()
+        .map(|l| {
+            if l.contains(r#""type":"audit""#) && l.contains(r#""action":"write""#) {
+                l.replacen(r#""action":"write""#, r#""action":"read""#, 1)
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(
+        tampered.trim_end(),
+        archive.trim_end(),
+        "an audit line was changed"
+    );
+    let bad = root.join("bad.jsonl");
+    std::fs::write(&bad, tampered).unwrap();
+    let target = root.join("target.db");
+    let out = import(&source, target.to_str().unwrap(), &bad);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("audit chain"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Nothing written: the tenant does not exist in the target.
+    let out = custos(&[
+        "export",
+        "--tenant",
+        "default",
+        "--data-dir",
+        source.to_str().unwrap(),
+        "--database-url",
+        target.to_str().unwrap(),
+        "--output",
+        root.join("none.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

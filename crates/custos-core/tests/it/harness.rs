@@ -188,14 +188,32 @@ pub fn harness_with_ledger() -> H {
     h
 }
 
+/// A harness over `text` (a seed policy from `policies/`), reads consulting the
+/// real consent ledger.
+pub fn with_policy(text: &str) -> H {
+    let mut h = harness_over(text);
+    let ledger = Arc::new(custos_core::consent::Ledger::new(Arc::clone(&h.store)));
+    h.vault = Vault::new(
+        Arc::clone(&h.store),
+        Arc::new(KeyRing::from_keyfile(&h.key_file)),
+        Arc::clone(&h.clock) as Arc<dyn Clock>,
+        ledger,
+    );
+    h
+}
+
 pub fn harness() -> H {
+    harness_over(POLICY)
+}
+
+fn harness_over(policy: &str) -> H {
     let store = Arc::new(SqliteStore::open_temporary().unwrap());
     let clock = Arc::new(TestClock::at(t0()));
     let key_file = KeyFile::generate("2026-03-01").unwrap();
     let keys = Arc::new(KeyRing::from_keyfile(&key_file));
     let tenant = TenantId::new("acme").unwrap();
     ensure_tenant(store.as_ref(), &tenant, "Acme", t0()).unwrap();
-    publish_policy(store.as_ref(), &tenant, POLICY, "test.toml", t0(), t0()).unwrap();
+    publish_policy(store.as_ref(), &tenant, policy, "test.toml", t0(), t0()).unwrap();
     let consent = Arc::new(Scripted::default());
     let vault = Vault::new(
         Arc::clone(&store),
@@ -236,6 +254,14 @@ impl H {
             .unwrap()
             .written()
             .subject
+    }
+
+    /// An admin key of the tenant (staff acting on requests).
+    pub fn staff(&self, role: &str) -> Actor {
+        Actor {
+            admin: true,
+            ..self.actor(role)
+        }
     }
 
     pub fn audit_len(&self) -> u64 {

@@ -370,6 +370,7 @@ fn an_erased_subject_is_gone_its_backup_unreadable_and_legal_holds_kept_apart() 
                 subject: Some(alice),
                 jurisdiction: None,
                 channel: "privacy_center".into(),
+                on_behalf_of: None,
             },
             &ctx,
         )

@@ -10,11 +10,14 @@
 
 mod audit_log;
 mod consent;
+mod contact;
 mod harness;
 mod incidents;
 mod keys;
 mod lifecycle;
+mod processor;
 mod reads;
 mod rights;
+mod seed_promises;
 mod verification;
 mod writes;

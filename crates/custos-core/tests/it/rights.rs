@@ -66,6 +66,7 @@ fn access() -> NewRequest {
         subject: None,
         jurisdiction: None,
         channel: "email".into(),
+        on_behalf_of: None,
     }
 }
 
