@@ -7,8 +7,16 @@
 //! "tenant":…,"counts":{…}}`; then one JSON object per stored row, tagged by
 //! `"type"`: `tenant`, `policy_version`, `api_key` (hash only), `subject`
 //! (wrapped data key as stored), `record` (ciphertext), `blind_index`,
-//! `consent`, `request`, `outbox`, `idempotency`, `audit` (with its chain
-//! hashes), in that order, each kind sorted by its key (ids compare by bytes).
+//! `consent`, `request`, `outbox`, `idempotency`, `held_record` (a record kept
+//! under a legal hold after its subject's erasure, sealed under the hold key),
+//! `verification_challenge` (the code's keyed hash only), `incident` (its
+//! versioned JSON document), `audit` (with its chain hashes), `checkpoint` (a
+//! signed tree head), in that order, each kind sorted by its key (ids compare
+//! by bytes; checkpoints by tree size). The header's counts for the kinds added
+//! after the first release (`held_records`, `verification_challenges`,
+//! `incidents`, `checkpoints`) may be absent in an older archive: they are then
+//! zero. The audit log's Merkle tree is not in the archive: `import` rebuilds it
+//! from the entries, and the checkpoints then verify against it.
 //! Bytes are standard base64; times are integer microseconds since the Unix
 //! epoch, as the stores keep them. Nothing about the export run (its time, the
 //! host) is written, so exporting the same tenant twice — from either backend —
@@ -25,12 +33,14 @@ use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use clap::Args;
+use custos_audit::checkpoint::{Checkpoint, SignedCheckpoint};
 use custos_core::audit::verify_chain;
 use custos_store::{
     ApiKey, ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore, AuditDraft, AuditEntry,
-    BlindIndexEntry, ConsentEvent, ConsentKind, IdempotentResponse, OutboxMessage, Outcome,
-    PolicyVersion, Record, RecordId, RequestState, RightsRequest, Store, StoreError, Subject,
-    SubjectId, SubjectState, Tenant, TenantId, Timestamp, Uuid, from_micros, micros,
+    BlindIndexEntry, Challenge, ConsentEvent, ConsentKind, HeldRecord, IdempotentResponse,
+    IncidentRow, MerkleStore, OutboxMessage, Outcome, PolicyVersion, Record, RecordId,
+    RequestState, RightsRequest, Store, StoreError, Subject, SubjectId, SubjectState, Tenant,
+    TenantId, Timestamp, Uuid, from_micros, micros,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -106,7 +116,15 @@ struct Counts {
     requests: u64,
     outbox: u64,
     idempotency: u64,
+    #[serde(default)]
+    held_records: u64,
+    #[serde(default)]
+    verification_challenges: u64,
+    #[serde(default)]
+    incidents: u64,
     audit_entries: u64,
+    #[serde(default)]
+    checkpoints: u64,
 }
 
 impl From<ArchiveCounts> for Counts {
@@ -121,7 +139,11 @@ impl From<ArchiveCounts> for Counts {
             requests: c.requests,
             outbox: c.outbox,
             idempotency: c.idempotency,
+            held_records: c.held_records,
+            verification_challenges: c.verification_challenges,
+            incidents: c.incidents,
             audit_entries: c.audit_entries,
+            checkpoints: c.checkpoints,
         }
     }
 }
@@ -255,6 +277,36 @@ enum Line {
         body: String,
         created_at: i64,
     },
+    HeldRecord {
+        id: Uuid,
+        subject: Uuid,
+        category: String,
+        #[serde(with = "b64")]
+        ciphertext: Vec<u8>,
+        purpose: String,
+        source: String,
+        collected_at: i64,
+        held_for: String,
+        reason: String,
+        held_at: i64,
+        until: Option<i64>,
+    },
+    VerificationChallenge {
+        id: Uuid,
+        subject: Uuid,
+        category: String,
+        #[serde(with = "b64")]
+        code_hash: Vec<u8>,
+        created_at: i64,
+        expires_at: i64,
+        attempts: u32,
+        consumed_at: Option<i64>,
+    },
+    Incident {
+        id: Uuid,
+        version: u32,
+        document: String,
+    },
     Audit {
         seq: u64,
         at: i64,
@@ -271,6 +323,14 @@ enum Line {
         prev_hash: Vec<u8>,
         #[serde(with = "b64")]
         hash: Vec<u8>,
+    },
+    Checkpoint {
+        tree_size: u64,
+        #[serde(with = "b64")]
+        root_hash: Vec<u8>,
+        timestamp: i64,
+        #[serde(with = "b64")]
+        signature: Vec<u8>,
     },
 }
 
@@ -381,6 +441,41 @@ fn to_line(row: ArchiveRow) -> Line {
             request_id: e.draft.request_id,
             prev_hash: e.prev_hash.to_vec(),
             hash: e.hash.to_vec(),
+        },
+        ArchiveRow::HeldRecord(h) => Line::HeldRecord {
+            id: h.id.0,
+            subject: h.subject.0,
+            category: h.category,
+            ciphertext: h.ciphertext,
+            purpose: h.purpose,
+            source: h.source,
+            collected_at: micros(h.collected_at),
+            held_for: h.held_for,
+            reason: h.reason,
+            held_at: micros(h.held_at),
+            until: opt(h.until),
+        },
+        ArchiveRow::Challenge(c) => Line::VerificationChallenge {
+            id: c.id,
+            subject: c.subject.0,
+            category: c.category,
+            code_hash: c.code_hash.to_vec(),
+            created_at: micros(c.created_at),
+            expires_at: micros(c.expires_at),
+            attempts: c.attempts,
+            consumed_at: opt(c.consumed_at),
+        },
+        ArchiveRow::Incident(i) => Line::Incident {
+            id: i.id,
+            version: i.version,
+            document: i.document,
+        },
+        // The checkpoint's tenant is the archive's (the header's).
+        ArchiveRow::Checkpoint(c) => Line::Checkpoint {
+            tree_size: c.checkpoint.tree_size,
+            root_hash: c.checkpoint.root_hash.to_vec(),
+            timestamp: c.checkpoint.timestamp_micros,
+            signature: c.signature.to_vec(),
         },
     }
 }
@@ -608,6 +703,75 @@ fn from_line(line: Line) -> anyhow::Result<ArchiveRow> {
             prev_hash: h32(prev_hash)?,
             hash: h32(hash)?,
         }),
+        Line::HeldRecord {
+            id,
+            subject,
+            category,
+            ciphertext,
+            purpose,
+            source,
+            collected_at,
+            held_for,
+            reason,
+            held_at,
+            until,
+        } => ArchiveRow::HeldRecord(HeldRecord {
+            id: RecordId(id),
+            subject: SubjectId(subject),
+            category,
+            ciphertext,
+            purpose,
+            source,
+            collected_at: ts(collected_at)?,
+            held_for,
+            reason,
+            held_at: ts(held_at)?,
+            until: ots(until)?,
+        }),
+        Line::VerificationChallenge {
+            id,
+            subject,
+            category,
+            code_hash,
+            created_at,
+            expires_at,
+            attempts,
+            consumed_at,
+        } => ArchiveRow::Challenge(Challenge {
+            id,
+            subject: SubjectId(subject),
+            category,
+            code_hash: h32(code_hash)?,
+            created_at: ts(created_at)?,
+            expires_at: ts(expires_at)?,
+            attempts,
+            consumed_at: ots(consumed_at)?,
+        }),
+        Line::Incident {
+            id,
+            version,
+            document,
+        } => ArchiveRow::Incident(IncidentRow {
+            id,
+            version,
+            document,
+        }),
+        Line::Checkpoint {
+            tree_size,
+            root_hash,
+            timestamp,
+            signature,
+        } => ArchiveRow::Checkpoint(SignedCheckpoint {
+            checkpoint: Checkpoint {
+                // Replaced by the archive's tenant when read (see `read_archive`).
+                tenant: String::new(),
+                tree_size,
+                root_hash: h32(root_hash)?,
+                timestamp_micros: timestamp,
+            },
+            signature: <[u8; 64]>::try_from(signature)
+                .map_err(|_| bad("a signature is not 64 bytes"))?,
+        }),
     })
 }
 
@@ -718,8 +882,10 @@ fn read_archive(
         let parsed: Line = serde_json::from_str(&line)
             .map_err(|e| bad(&format!("line {}: {}", n + 2, e.classify_name())))?;
         let mut row = from_line(parsed)?;
-        if let ArchiveRow::ApiKey(k) = &mut row {
-            k.tenant = tenant.clone();
+        match &mut row {
+            ArchiveRow::ApiKey(k) => k.tenant = tenant.clone(),
+            ArchiveRow::Checkpoint(c) => c.checkpoint.tenant = tenant.to_string(),
+            _ => {}
         }
         each(row)?;
     }
@@ -803,6 +969,12 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<()> {
     })?;
     flush(&mut batch)?;
     bar.finish_and_clear();
+
+    // The audit log's Merkle tree, which the archive does not carry, is built
+    // from the imported entries (the checkpoints commit to it).
+    store
+        .catch_up_tree(&t)
+        .with_context(|| format!("building the audit tree of tenant {t} failed"))?;
 
     // Then the target is checked: the same counts, and a chain that verifies.
     let stored = store.archive_counts(&t)?;

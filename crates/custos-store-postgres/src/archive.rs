@@ -13,6 +13,8 @@ use crate::PostgresStore;
 use crate::codec::{self, Session, db, get, id_text, int};
 use crate::requests::{insert_outbox, insert_request, message, request};
 use crate::requests::{select_outbox, select_request};
+use crate::verification::{insert_challenge, select_challenge};
+use crate::{incidents, lifecycle, merkle, verification};
 
 /// Rows fetched per round trip while exporting.
 const FETCH: i32 = 1000;
@@ -51,7 +53,11 @@ fn counts_in<C: postgres::GenericClient>(
          (SELECT COUNT(*) FROM rights_requests WHERE tenant = $1), \
          (SELECT COUNT(*) FROM outbox WHERE tenant = $1), \
          (SELECT COUNT(*) FROM idempotency WHERE tenant = $1), \
-         (SELECT COUNT(*) FROM audit_log WHERE tenant = $1)",
+         (SELECT COUNT(*) FROM held_records WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM verification_challenges WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM incidents WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM audit_log WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM audit_checkpoints WHERE tenant = $1)",
         &[&tenant.as_str()],
     )?;
     Ok(ArchiveCounts {
@@ -64,7 +70,11 @@ fn counts_in<C: postgres::GenericClient>(
         requests: codec::u64_col(&row, 6)?,
         outbox: codec::u64_col(&row, 7)?,
         idempotency: codec::u64_col(&row, 8)?,
-        audit_entries: codec::u64_col(&row, 9)?,
+        held_records: codec::u64_col(&row, 9)?,
+        verification_challenges: codec::u64_col(&row, 10)?,
+        incidents: codec::u64_col(&row, 11)?,
+        audit_entries: codec::u64_col(&row, 12)?,
+        checkpoints: codec::u64_col(&row, 13)?,
     })
 }
 
@@ -224,6 +234,49 @@ fn insert(s: &mut Session<'_, Transaction<'_>>, tenant: &TenantId, row: &Archive
                 )));
             }
         }
+        ArchiveRow::HeldRecord(h) => {
+            s.execute(
+                "INSERT INTO held_records (tenant, id, subject, category, ciphertext, purpose, \
+                 source, collected_at, held_for, reason, held_at, until) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                &[
+                    &t,
+                    &id_text(h.id.0),
+                    &id_text(h.subject.0),
+                    &h.category,
+                    &h.ciphertext,
+                    &h.purpose,
+                    &h.source,
+                    &micros(h.collected_at),
+                    &h.held_for,
+                    &h.reason,
+                    &micros(h.held_at),
+                    &h.until.map(micros),
+                ],
+            )?;
+        }
+        ArchiveRow::Challenge(c) => insert_challenge(s, tenant, c)?,
+        ArchiveRow::Incident(i) => {
+            s.execute(
+                "INSERT INTO incidents (tenant, id, version, document) VALUES ($1, $2, $3, $4)",
+                &[&t, &id_text(i.id), &i64::from(i.version), &i.document],
+            )?;
+        }
+        // Stored as it is: the tree it commits to is built after the import
+        // (`MerkleStore::catch_up_tree`), and `custos audit verify` checks it.
+        ArchiveRow::Checkpoint(c) => {
+            s.execute(
+                "INSERT INTO audit_checkpoints (tenant, tree_size, root_hash, timestamp, \
+                 signature) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &t,
+                    &int(c.checkpoint.tree_size),
+                    &c.checkpoint.root_hash.as_slice(),
+                    &c.checkpoint.timestamp_micros,
+                    &c.signature.as_slice(),
+                ],
+            )?;
+        }
     }
     Ok(())
 }
@@ -335,11 +388,40 @@ impl ArchiveStore for PostgresStore {
         )?;
         stream(
             tx,
+            lifecycle::select_held!("WHERE tenant = $1 ORDER BY id"),
+            t,
+            sink,
+            |r| lifecycle::decode_held(r).map(ArchiveRow::HeldRecord),
+        )?;
+        stream(
+            tx,
+            select_challenge!("WHERE tenant = $1 ORDER BY id"),
+            t,
+            sink,
+            |r| verification::decode(r).map(ArchiveRow::Challenge),
+        )?;
+        stream(
+            tx,
+            "SELECT id, version, document FROM incidents WHERE tenant = $1 ORDER BY id",
+            t,
+            sink,
+            |r| incidents::decode(r).map(ArchiveRow::Incident),
+        )?;
+        stream(
+            tx,
             "SELECT seq, at, actor, key_id, action, purpose, subject, categories, outcome, \
              reason, request_id, prev_hash, hash FROM audit_log WHERE tenant = $1 ORDER BY seq",
             t,
             sink,
             |r| codec::audit_entry(r).map(ArchiveRow::Audit),
+        )?;
+        stream(
+            tx,
+            "SELECT tenant, tree_size, root_hash, timestamp, signature FROM audit_checkpoints \
+             WHERE tenant = $1 ORDER BY tree_size",
+            t,
+            sink,
+            |r| merkle::checkpoint_row(r).map(ArchiveRow::Checkpoint),
         )?;
         Ok(())
     }

@@ -132,15 +132,15 @@ pub(crate) fn get<'r, T: FromSql<'r>>(row: &'r Row, idx: usize) -> Result<T> {
         .map_err(|_| corrupt(idx, "unexpected type or NULL"))
 }
 
-fn uuid(row: &Row, idx: usize) -> Result<Uuid> {
+pub(crate) fn uuid(row: &Row, idx: usize) -> Result<Uuid> {
     Uuid::try_parse(get::<&str>(row, idx)?).map_err(|_| corrupt(idx, "not a UUID"))
 }
 
-fn ts(row: &Row, idx: usize) -> Result<Timestamp> {
+pub(crate) fn ts(row: &Row, idx: usize) -> Result<Timestamp> {
     from_micros(get(row, idx)?).ok_or_else(|| corrupt(idx, "timestamp out of range"))
 }
 
-fn opt_ts(row: &Row, idx: usize) -> Result<Option<Timestamp>> {
+pub(crate) fn opt_ts(row: &Row, idx: usize) -> Result<Option<Timestamp>> {
     match get::<Option<i64>>(row, idx)? {
         None => Ok(None),
         Some(us) => from_micros(us)
@@ -153,7 +153,7 @@ pub(crate) fn hash32(row: &Row, idx: usize) -> Result<[u8; 32]> {
     <[u8; 32]>::try_from(get::<&[u8]>(row, idx)?).map_err(|_| corrupt(idx, "expected 32 bytes"))
 }
 
-fn u32_col(row: &Row, idx: usize) -> Result<u32> {
+pub(crate) fn u32_col(row: &Row, idx: usize) -> Result<u32> {
     u32::try_from(get::<i64>(row, idx)?).map_err(|_| corrupt(idx, "out of range for u32"))
 }
 

@@ -25,12 +25,13 @@ macro_rules! select_held {
         )
     };
 }
+pub(crate) use select_held;
 
 fn corrupt(idx: usize, what: &str) -> StoreError {
     StoreError::Corrupt(format!("held_records column {idx}: {what}"))
 }
 
-fn decode_held(row: &Row) -> Result<HeldRecord> {
+pub(crate) fn decode_held(row: &Row) -> Result<HeldRecord> {
     let ts = |i: usize| -> Result<Timestamp> {
         from_micros(get(row, i)?).ok_or_else(|| corrupt(i, "timestamp out of range"))
     };

@@ -110,7 +110,7 @@ pub(crate) fn open_tree<C: GenericClient>(
 }
 
 /// `tenant, tree_size, root_hash, timestamp, signature`
-fn checkpoint_row(row: &Row) -> Result<SignedCheckpoint> {
+pub(crate) fn checkpoint_row(row: &Row) -> Result<SignedCheckpoint> {
     Ok(SignedCheckpoint {
         checkpoint: Checkpoint {
             tenant: get::<String>(row, 0)?,

@@ -9,7 +9,7 @@ use rusqlite::{Connection, Row, Rows, params};
 
 use crate::SqliteStore;
 use crate::codec::{self, IdText, db, int, json_list};
-use crate::{consent, requests};
+use crate::{consent, incidents, lifecycle, merkle, requests, verification};
 
 /// Feeds every row of `rows` through `decode` to the sink.
 fn each(
@@ -35,7 +35,11 @@ fn counts_in(conn: &Connection, tenant: &TenantId) -> Result<ArchiveCounts> {
          (SELECT COUNT(*) FROM rights_requests WHERE tenant = ?1), \
          (SELECT COUNT(*) FROM outbox WHERE tenant = ?1), \
          (SELECT COUNT(*) FROM idempotency WHERE tenant = ?1), \
-         (SELECT COUNT(*) FROM audit_log WHERE tenant = ?1)",
+         (SELECT COUNT(*) FROM held_records WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM verification_challenges WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM incidents WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM audit_log WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM audit_checkpoints WHERE tenant = ?1)",
     )
     .and_then(|mut st| {
         st.query_row([tenant.as_str()], |row| {
@@ -49,7 +53,11 @@ fn counts_in(conn: &Connection, tenant: &TenantId) -> Result<ArchiveCounts> {
                 requests: codec::u64_col(row, 6)?,
                 outbox: codec::u64_col(row, 7)?,
                 idempotency: codec::u64_col(row, 8)?,
-                audit_entries: codec::u64_col(row, 9)?,
+                held_records: codec::u64_col(row, 9)?,
+                verification_challenges: codec::u64_col(row, 10)?,
+                incidents: codec::u64_col(row, 11)?,
+                audit_entries: codec::u64_col(row, 12)?,
+                checkpoints: codec::u64_col(row, 13)?,
             })
         })
     })
@@ -140,9 +148,32 @@ fn export_in(conn: &Connection, tenant: &TenantId, sink: &mut dyn ArchiveSink) -
         |r| codec::idempotent_response(r).map(ArchiveRow::Idempotency)
     );
     table!(
+        &format!(
+            "SELECT {} FROM held_records WHERE tenant = ?1 ORDER BY id",
+            lifecycle::HELD_COLUMNS
+        ),
+        |r| lifecycle::decode_held(r).map(ArchiveRow::HeldRecord)
+    );
+    table!(
+        &format!(
+            "SELECT {} FROM verification_challenges WHERE tenant = ?1 ORDER BY id",
+            verification::COLUMNS
+        ),
+        |r| verification::decode(r).map(ArchiveRow::Challenge)
+    );
+    table!(
+        "SELECT id, version, document FROM incidents WHERE tenant = ?1 ORDER BY id",
+        |r| incidents::decode(r).map(ArchiveRow::Incident)
+    );
+    table!(
         "SELECT seq, at, actor, key_id, action, purpose, subject, categories, outcome, \
          reason, request_id, prev_hash, hash FROM audit_log WHERE tenant = ?1 ORDER BY seq",
         |r| codec::audit_entry(r).map(ArchiveRow::Audit)
+    );
+    table!(
+        "SELECT tenant, tree_size, root_hash, timestamp, signature FROM audit_checkpoints \
+         WHERE tenant = ?1 ORDER BY tree_size",
+        |r| merkle::checkpoint_row(r).map(ArchiveRow::Checkpoint)
     );
     Ok(())
 }
@@ -333,6 +364,62 @@ fn insert_raw(
                 e.hash.as_slice()
             ])
         }
+        ArchiveRow::HeldRecord(h) => tx
+            .prepare_cached(&format!(
+                "INSERT INTO held_records (tenant, {}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                lifecycle::HELD_COLUMNS
+            ))?
+            .execute(params![
+                t,
+                IdText::new(h.id.0),
+                IdText::new(h.subject.0),
+                h.category,
+                h.ciphertext,
+                h.purpose,
+                h.source,
+                micros(h.collected_at),
+                h.held_for,
+                h.reason,
+                micros(h.held_at),
+                h.until.map(micros)
+            ]),
+        ArchiveRow::Challenge(c) => tx
+            .prepare_cached(&format!(
+                "INSERT INTO verification_challenges (tenant, {}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                verification::COLUMNS
+            ))?
+            .execute(params![
+                t,
+                IdText::new(c.id),
+                IdText::new(c.subject.0),
+                c.category,
+                c.code_hash.as_slice(),
+                micros(c.created_at),
+                micros(c.expires_at),
+                c.attempts,
+                c.consumed_at.map(micros)
+            ]),
+        ArchiveRow::Incident(i) => tx
+            .prepare_cached(
+                "INSERT INTO incidents (tenant, id, version, document) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![t, IdText::new(i.id), i.version, i.document]),
+        // Stored as it is: the tree it commits to is built after the import
+        // (`MerkleStore::catch_up_tree`), and `custos audit verify` checks it.
+        ArchiveRow::Checkpoint(c) => tx
+            .prepare_cached(
+                "INSERT INTO audit_checkpoints (tenant, tree_size, root_hash, timestamp, \
+                 signature) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                t,
+                int(c.checkpoint.tree_size),
+                c.checkpoint.root_hash.as_slice(),
+                c.checkpoint.timestamp_micros,
+                c.signature.as_slice()
+            ]),
     }
 }
 

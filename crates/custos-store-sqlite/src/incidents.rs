@@ -11,7 +11,7 @@ use crate::SqliteStore;
 use crate::codec::{IdText, db};
 use crate::store::append_audit_in;
 
-fn decode(row: &Row<'_>) -> rusqlite::Result<IncidentRow> {
+pub(crate) fn decode(row: &Row<'_>) -> rusqlite::Result<IncidentRow> {
     let id: String = row.get(0)?;
     Ok(IncidentRow {
         id: Uuid::try_parse(&id).map_err(|_| {

@@ -18,7 +18,7 @@ use crate::SqliteStore;
 use crate::codec::{self, IdText, db, subject_id};
 use crate::store::{append_audit_in, select_subject_in};
 
-const HELD_COLUMNS: &str = "id, subject, category, ciphertext, purpose, source, collected_at, \
+pub(crate) const HELD_COLUMNS: &str = "id, subject, category, ciphertext, purpose, source, collected_at, \
                             held_for, reason, held_at, until";
 
 fn bad(i: usize, what: &'static str) -> rusqlite::Error {
@@ -29,7 +29,7 @@ fn bad(i: usize, what: &'static str) -> rusqlite::Error {
     )
 }
 
-fn decode_held(row: &Row<'_>) -> rusqlite::Result<HeldRecord> {
+pub(crate) fn decode_held(row: &Row<'_>) -> rusqlite::Result<HeldRecord> {
     let id: String = row.get(0)?;
     let subject: String = row.get(1)?;
     let ts = |i: usize| -> rusqlite::Result<Timestamp> {

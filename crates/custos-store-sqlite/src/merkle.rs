@@ -142,7 +142,7 @@ fn decode_frontier(tenant: &TenantId, size: u64, bytes: &[u8]) -> Result<Compact
 }
 
 /// `tenant, tree_size, root_hash, timestamp, signature`
-fn checkpoint_row(row: &Row<'_>) -> rusqlite::Result<SignedCheckpoint> {
+pub(crate) fn checkpoint_row(row: &Row<'_>) -> rusqlite::Result<SignedCheckpoint> {
     let signature = row.get::<_, Vec<u8>>(4)?;
     Ok(SignedCheckpoint {
         checkpoint: Checkpoint {

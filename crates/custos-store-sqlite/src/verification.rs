@@ -11,7 +11,7 @@ use crate::SqliteStore;
 use crate::codec::{IdText, db, hash32};
 use crate::store::append_audit_in;
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, subject, category, code_hash, created_at, expires_at, attempts, consumed_at";
 
 fn bad(i: usize, what: &'static str) -> rusqlite::Error {
@@ -22,7 +22,7 @@ fn bad(i: usize, what: &'static str) -> rusqlite::Error {
     )
 }
 
-fn decode(row: &Row<'_>) -> rusqlite::Result<Challenge> {
+pub(crate) fn decode(row: &Row<'_>) -> rusqlite::Result<Challenge> {
     let id: String = row.get(0)?;
     let subject: String = row.get(1)?;
     let consumed: Option<i64> = row.get(7)?;

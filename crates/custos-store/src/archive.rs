@@ -10,13 +10,18 @@
 //! A separate trait from [`crate::Store`] whose methods default to "not
 //! supported".
 
+use custos_audit::checkpoint::SignedCheckpoint;
+
 use crate::Result;
 use crate::consent::ConsentEvent;
+use crate::incidents::IncidentRow;
+use crate::lifecycle::HeldRecord;
 use crate::requests::{OutboxMessage, RightsRequest};
 use crate::types::{
     ApiKey, AuditEntry, BlindIndexEntry, IdempotentResponse, PolicyVersion, Record, Subject,
     SubjectId, Tenant, TenantId,
 };
+use crate::verification::Challenge;
 
 /// How many rows of each kind a tenant has (the tenant row itself not counted).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,7 +35,11 @@ pub struct ArchiveCounts {
     pub requests: u64,
     pub outbox: u64,
     pub idempotency: u64,
+    pub held_records: u64,
+    pub verification_challenges: u64,
+    pub incidents: u64,
     pub audit_entries: u64,
+    pub checkpoints: u64,
 }
 
 impl ArchiveCounts {
@@ -45,7 +54,11 @@ impl ArchiveCounts {
             + self.requests
             + self.outbox
             + self.idempotency
+            + self.held_records
+            + self.verification_challenges
+            + self.incidents
             + self.audit_entries
+            + self.checkpoints
     }
 
     /// Counts one more row of `row`'s kind (the tenant row counts nothing).
@@ -61,7 +74,11 @@ impl ArchiveCounts {
             ArchiveRow::Request(_) => &mut self.requests,
             ArchiveRow::Outbox(_) => &mut self.outbox,
             ArchiveRow::Idempotency(_) => &mut self.idempotency,
+            ArchiveRow::HeldRecord(_) => &mut self.held_records,
+            ArchiveRow::Challenge(_) => &mut self.verification_challenges,
+            ArchiveRow::Incident(_) => &mut self.incidents,
             ArchiveRow::Audit(_) => &mut self.audit_entries,
+            ArchiveRow::Checkpoint(_) => &mut self.checkpoints,
         };
         *n += 1;
     }
@@ -83,7 +100,14 @@ pub enum ArchiveRow {
     Request(RightsRequest),
     Outbox(OutboxMessage),
     Idempotency(IdempotentResponse),
+    /// A record kept under a legal hold after its subject's erasure.
+    HeldRecord(HeldRecord),
+    /// An identity-verification challenge.
+    Challenge(Challenge),
+    Incident(IncidentRow),
     Audit(AuditEntry),
+    /// A signed audit checkpoint (its tenant is the archive's).
+    Checkpoint(SignedCheckpoint),
 }
 
 /// Receives an export: the counts first, then every row.
@@ -98,16 +122,21 @@ pub trait ArchiveStore: Send + Sync + 'static {
     /// then the tenant row, policy versions (by number), API keys (by id),
     /// subjects (by id), records (by id), blind-index entries (by subject,
     /// category, hash), consent events (by id), requests (by id), outbox
-    /// messages (by id), idempotent responses (by key) and audit entries (by
-    /// seq). Ids and text compare by bytes, so every backend lists the same
-    /// tenant in the same order. `NotFound` if the tenant does not exist.
+    /// messages (by id), idempotent responses (by key), held records (by id),
+    /// verification challenges (by id), incidents (by id), audit entries (by
+    /// seq) and signed checkpoints (by tree size). Ids and text compare by
+    /// bytes, so every backend lists the same tenant in the same order.
+    /// `NotFound` if the tenant does not exist.
     fn export_tenant(&self, _tenant: &TenantId, _sink: &mut dyn ArchiveSink) -> Result<()> {
         Err(unsupported())
     }
 
     /// Inserts rows as they are, in one transaction, in the order of an
     /// export (a tenant row first). Audit entries keep their seq and hashes,
-    /// and the chain's head follows them. `Conflict` if a row exists.
+    /// and the chain's head follows them; checkpoints are stored as they are
+    /// (the Merkle tree is not built here: call
+    /// [`crate::MerkleStore::catch_up_tree`] once every row is in). `Conflict`
+    /// if a row exists.
     fn import_rows(&self, _tenant: &TenantId, _rows: &[ArchiveRow]) -> Result<()> {
         Err(unsupported())
     }

@@ -20,6 +20,8 @@ pub mod archive;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 #[cfg(feature = "conformance")]
+pub mod conformance_archive;
+#[cfg(feature = "conformance")]
 pub mod conformance_lifecycle;
 mod consent;
 mod error;

@@ -152,6 +152,24 @@ fn export(data_dir: &Path, database_url: &str, output: &Path) {
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
+/// `custos audit verify` passes on `database_url` (tree, chain and checkpoints).
+fn audit_verify(data_dir: &Path, database_url: &str) {
+    let out = custos(&[
+        "audit",
+        "verify",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--database-url",
+        database_url,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("default: ok"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
 fn import(data_dir: &Path, database_url: &str, input: &Path) -> std::process::Output {
     custos(&[
         "import",
@@ -193,6 +211,37 @@ fn a_tenant_moves_sqlite_to_postgres_to_sqlite_unchanged() {
     );
     let (status, reply) = server.call("POST", "/v1/requests", Some(&admin), Some(&request));
     assert_eq!(status, 201, "{reply}");
+    // A one-time code challenge (and the outbox message that carries it).
+    let verification = format!(
+        r#"{{"subject":"{}","category":"user.contact.email"}}"#,
+        subjects[2]
+    );
+    let (status, reply) = server.call(
+        "POST",
+        "/v1/verifications",
+        Some(&admin),
+        Some(&verification),
+    );
+    assert_eq!(status, 201, "{reply}");
+    // An erasure under the Plume SASU policy: the payment reference is kept
+    // under its legal-obligation purpose, in the hold.
+    let buyer = r#"{"jurisdiction":"FR","records":[
+        {"category":"user.name","value":"Camille Martin","purpose":"account"},
+        {"category":"user.financial.payment_reference","value":"pay_8Hq2Lx",
+         "purpose":"payment_and_delivery","source":"third_party"}
+    ]}"#;
+    let (status, reply) = server.call("POST", "/v1/subjects", Some(&admin), Some(buyer));
+    assert_eq!(status, 201, "{reply}");
+    let erased: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    let erased = erased["subject"].as_str().unwrap().to_owned();
+    let (status, reply) = server.call(
+        "POST",
+        &format!("/v1/subjects/{erased}/erasure"),
+        Some(&admin),
+        Some(r#"{"reason":"the person asked"}"#),
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.contains("legal_obligations"), "{reply}");
     drop(server);
     let sqlite = source.join("custos.db");
     let sqlite = sqlite.to_str().unwrap();
@@ -206,6 +255,39 @@ fn a_tenant_moves_sqlite_to_postgres_to_sqlite_unchanged() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let reader = text(&out.stdout).lines().next().unwrap().to_owned();
+    // A breach incident (a second key, revoked by it), then a signed
+    // checkpoint of the whole log.
+    let out = custos(&[
+        "keys",
+        "create",
+        "--role",
+        "technical_services",
+        "--data-dir",
+        source.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lost = text(&out.stdout).lines().next().unwrap().to_owned();
+    let lost = lost.split('.').next().unwrap().to_owned();
+    let out = custos(&[
+        "incidents",
+        "open",
+        "--description",
+        "laptop lost",
+        "--key",
+        &lost,
+        "--from",
+        "2000-01-01T00:00:00Z",
+        "--data-dir",
+        source.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = custos(&[
+        "audit",
+        "checkpoint",
+        "--data-dir",
+        source.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 
     let first = root.join("first.jsonl");
     export(&source, sqlite, &first);
@@ -215,7 +297,11 @@ fn a_tenant_moves_sqlite_to_postgres_to_sqlite_unchanged() {
         "\"consent\"",
         "\"request\"",
         "\"outbox\"",
+        "\"held_record\"",
+        "\"verification_challenge\"",
+        "\"incident\"",
         "\"audit\"",
+        "\"checkpoint\"",
     ] {
         assert!(
             archive.contains(&format!("\"type\":{kind}")),
@@ -223,10 +309,16 @@ fn a_tenant_moves_sqlite_to_postgres_to_sqlite_unchanged() {
         );
     }
     assert!(!archive.contains("Camille"), "no plaintext in the archive");
+    assert!(
+        !archive.contains("pay_8Hq2Lx"),
+        "no plaintext in the archive"
+    );
 
     let db = custos_store_postgres::TempDatabase::create(&admin_url).unwrap();
     let out = import(&source, db.url(), &first);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // The imported log's Merkle tree was built: its checkpoints verify.
+    audit_verify(&source, db.url());
     let second = root.join("second.jsonl");
     export(&source, db.url(), &second);
     assert_eq!(
@@ -257,8 +349,13 @@ fn a_tenant_moves_sqlite_to_postgres_to_sqlite_unchanged() {
         std::fs::read(&third).unwrap()
     );
 
-    // Read through the vault on the copy, with the source's key file.
+    // `custos audit` has no --key-file: it finds the source's key file in the
+    // target's data directory.
     let keys = source.join("keys.json");
+    std::fs::copy(&keys, target.join("keys.json")).unwrap();
+    audit_verify(&target, back);
+
+    // Read through the vault on the copy, with the source's key file.
     let server = start_server_with(&target, back, &["--key-file", keys.to_str().unwrap()]);
     for s in &subjects {
         let (status, body) = server.call(

@@ -13,6 +13,7 @@
     clippy::indexing_slicing
 )]
 
+mod archive;
 mod leases;
 mod lifecycle;
 mod merkle;

@@ -52,3 +52,5 @@ fn archive_round_trips_between_files() {
     // Importing the tenant again is refused.
     assert!(target.import_rows(&tenant, &first.rows[..1]).is_err());
 }
+
+custos_store::archive_conformance_tests!(SqliteStore::open_temporary().unwrap());
