@@ -228,6 +228,21 @@ impl custos_store::MerkleStore for AnyStore {
     }
 }
 
+impl custos_store::StatsStore for AnyStore {
+    delegate! {
+        fn add_to_aggregates(&self, tenant: &TenantId, rows: &[custos_store::AggregateRow], audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn aggregates(&self, tenant: &TenantId, min_group: u64) -> StoreResult<Vec<custos_store::AggregateRow>>;
+    }
+}
+
+impl custos_store::RetentionStore for AnyStore {
+    delegate! {
+        fn expired_records(&self, tenant: &TenantId, now: Timestamp, after: Option<(Timestamp, custos_store::RecordId)>, limit: usize) -> StoreResult<Vec<custos_store::ExpiredRecord>>;
+        fn apply_retention(&self, batch: &custos_store::RetentionBatch<'_>) -> StoreResult<custos_store::RetentionApplied>;
+        fn place_legal_hold(&self, tenant: &TenantId, hold: &custos_store::LegalHold, audit: &AuditDraft) -> StoreResult<AuditRef>;
+    }
+}
+
 impl custos_store::LeaseStore for AnyStore {
     delegate! {
         fn try_claim(&self, job: &str, holder: &str, now: Timestamp, ttl: std::time::Duration) -> StoreResult<bool>;

@@ -14,9 +14,11 @@ mod migrate_cmd;
 mod outbox_sink;
 mod output;
 mod policy_cmd;
+mod retention_job;
 mod serve;
 mod simulate_cmd;
 mod smtp_sink;
+mod sweep_cmd;
 
 use std::process::ExitCode;
 
@@ -57,6 +59,9 @@ enum Command {
     Import(archive_cmd::ImportArgs),
     /// Run a customer's story on a test clock: the timeline of states, notices, amounts.
     Simulate(simulate_cmd::SimulateArgs),
+    /// Run the retention sweep: delete, anonymise or isolate what has expired
+    /// (--dry-run forecasts without writing).
+    Sweep(sweep_cmd::SweepArgs),
 }
 
 /// A failure caused by the input, reported with exit code 2.
@@ -94,6 +99,7 @@ fn main() -> ExitCode {
         Command::Export(args) => archive_cmd::run_export(args),
         Command::Import(args) => archive_cmd::run_import(args),
         Command::Simulate(args) => simulate_cmd::run(args),
+        Command::Sweep(args) => sweep_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -137,6 +137,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Arc::clone(&keys),
         Arc::clone(&clock),
     );
+    let retention_job = crate::retention_job::sweep_retention(
+        Arc::clone(&store),
+        Arc::clone(&keys),
+        Arc::clone(&clock),
+    );
     let vault = Arc::new(Vault::new(
         Arc::clone(&store),
         keys,
@@ -177,6 +182,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         banner(addr, &dir.root, issued.as_ref().map(|k| k.token.as_str()));
         tokio::spawn(checkpoint_job);
+        tokio::spawn(retention_job);
         tokio::spawn(deliver_notices(jobs_store, jobs_clock, sink));
         custos_server::serve(listener, app)
             .await

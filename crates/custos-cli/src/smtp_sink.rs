@@ -367,6 +367,7 @@ mod tests {
                 &f.actor,
                 &WriteRequest {
                     jurisdiction: None,
+                    settings: Default::default(),
                     records: vec![NewRecord {
                         category: "user.contact.email".into(),
                         value: serde_json::json!("claire@example.org"),

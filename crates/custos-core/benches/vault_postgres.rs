@@ -35,6 +35,7 @@ fn ten_fields(i: usize) -> WriteRequest {
     };
     WriteRequest {
         jurisdiction: None,
+        settings: Default::default(),
         records: vec![
             rec("user.name", json!(format!("Person {i}"))),
             rec(

@@ -28,6 +28,18 @@ pub trait ConsentView: Send + Sync + std::fmt::Debug {
         subject: SubjectId,
         purpose: &str,
     ) -> Result<bool, VaultError>;
+    /// Like [`ConsentView::consent`], but a grant recorded under a policy version
+    /// below `min_version` does not count (re-consent after a policy change, V-6):
+    /// it answers `NeverAsked`. Views that do not know versions answer as `consent`.
+    fn consent_since(
+        &self,
+        tenant: &TenantId,
+        subject: SubjectId,
+        purpose: &str,
+        _min_version: u32,
+    ) -> Result<ConsentState, VaultError> {
+        self.consent(tenant, subject, purpose)
+    }
 }
 
 /// No ledger yet: no consent was given, nobody objected.
@@ -72,6 +84,26 @@ impl<S: custos_store::ConsentStore + std::fmt::Debug> ConsentView for Ledger<S> 
             Some(K::Granted) => ConsentState::Granted,
             Some(_) => ConsentState::Withdrawn,
             None => ConsentState::NeverAsked,
+        })
+    }
+
+    fn consent_since(
+        &self,
+        tenant: &TenantId,
+        subject: SubjectId,
+        purpose: &str,
+        min_version: u32,
+    ) -> Result<ConsentState, VaultError> {
+        use custos_store::ConsentKind as K;
+        let latest =
+            self.store
+                .latest_consent(tenant, subject, purpose, &[K::Granted, K::Withdrawn])?;
+        Ok(match latest {
+            Some(e) if e.kind == K::Granted && e.policy_version >= min_version => {
+                ConsentState::Granted
+            }
+            Some(e) if e.kind == K::Withdrawn => ConsentState::Withdrawn,
+            _ => ConsentState::NeverAsked,
         })
     }
 

@@ -16,6 +16,8 @@ pub mod error;
 pub mod incidents;
 pub mod keys;
 pub mod notices;
+pub mod policy_change;
+pub mod retention;
 pub mod rights;
 pub mod tenant;
 pub mod vault;

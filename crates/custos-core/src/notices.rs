@@ -24,6 +24,7 @@ pub fn render(kind: &str, payload_json: &str) -> Option<Rendered> {
         "verification.code" => verification(&p),
         "breach.notice" => breach_notice(&p),
         "breach.authority" => breach_authority(&p),
+        crate::policy_change::KIND => crate::policy_change::render_notice(&p),
         _ => None,
     }
 }

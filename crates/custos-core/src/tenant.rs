@@ -17,6 +17,9 @@ pub struct ActivePolicy {
     pub effective_at: Timestamp,
     pub policy: Policy,
     pub table: CompiledPolicy,
+    /// Purposes that need a grant recorded under at least this version number: a
+    /// version whose diff asks re-consent for them (`policy_change::reconsent_since`).
+    pub reconsent_since: std::collections::BTreeMap<String, u32>,
 }
 
 /// Why a policy could not be published.
@@ -148,10 +151,14 @@ impl PolicyCache {
                     .unwrap_or_default()
             })
             .unwrap_or_default();
-        let mut out = Vec::new();
+        enum Slot {
+            Known(Arc<ActivePolicy>),
+            New(u32, Timestamp, Box<Policy>),
+        }
+        let mut slots = Vec::new();
         for v in store.policy_versions(tenant)? {
             if let Some(known) = existing.get(&v.number) {
-                out.push(Arc::clone(known));
+                slots.push(Slot::Known(Arc::clone(known)));
                 continue;
             }
             // Stored versions were validated when published; a failure here means the
@@ -159,15 +166,33 @@ impl PolicyCache {
             let Ok(loaded) = custos_policy::load(&v.text, "stored policy") else {
                 continue;
             };
-            let table = compile(&loaded.policy);
-            out.push(Arc::new(ActivePolicy {
-                number: v.number,
-                effective_at: v.effective_at,
-                policy: loaded.policy,
-                table,
-            }));
+            slots.push(Slot::New(v.number, v.effective_at, Box::new(loaded.policy)));
         }
-        Ok(out)
+        let number = |s: &Slot| match s {
+            Slot::Known(a) => a.number,
+            Slot::New(n, _, _) => *n,
+        };
+        slots.sort_by_key(number);
+        let mut since = crate::policy_change::reconsent_since(slots.iter().map(|s| match s {
+            Slot::Known(a) => (a.number, &a.policy),
+            Slot::New(n, _, p) => (*n, p.as_ref()),
+        }));
+        Ok(slots
+            .into_iter()
+            .map(|s| match s {
+                Slot::Known(a) => a,
+                Slot::New(n, effective_at, policy) => {
+                    let table = compile(&policy);
+                    Arc::new(ActivePolicy {
+                        number: n,
+                        effective_at,
+                        reconsent_since: since.remove(&n).unwrap_or_default(),
+                        policy: *policy,
+                        table,
+                    })
+                }
+            })
+            .collect())
     }
 }
 

@@ -285,8 +285,10 @@ fn schemas() -> Value {
                 "pointer": { "type": "string", "description": "JSON pointer into the request body" },
                 "code": { "type": "string" }, "detail": { "type": "string" } } } } } },
         "WriteRequest": { "type": "object", "required": ["records"], "additionalProperties": false, "properties": {
-            "jurisdiction": { "type": "string", "description": "Only when creating a subject" },
-            "records": { "type": "array", "minItems": 1, "maxItems": 1000, "items": { "$ref": "#/components/schemas/NewRecord" } } } },
+            "jurisdiction": { "type": "string", "description": "Only when creating a subject. Its `min_age` gates birth dates (V-5, L-10)" },
+            "records": { "type": "array", "minItems": 1, "maxItems": 1000, "items": { "$ref": "#/components/schemas/NewRecord" } },
+            "settings": { "type": "object", "additionalProperties": { "type": "boolean" }, "default": {}, "example": { "gps_enabled": true },
+                "description": "Customer settings and device permissions in force for this write. A category with `requires_setting` (precise location: S-2, L-2) is accepted only when its setting is `true` here" } } },
         "NewRecord": { "type": "object", "required": ["category", "value", "purpose"], "additionalProperties": false, "properties": {
             "category": { "type": "string", "example": "user.contact.email" },
             "value": { "description": "A string for text-like shapes; a number, boolean or any JSON per the category's shape" },

@@ -50,7 +50,9 @@ mod incidents;
 mod leases;
 mod lifecycle;
 mod merkle;
+mod policy_notices;
 mod requests;
+mod stats;
 mod store;
 mod verification;
 

@@ -29,7 +29,9 @@ mod incidents;
 pub mod leases;
 mod lifecycle;
 pub mod merkle_store;
+mod policy_notices;
 mod requests;
+pub mod stats;
 mod types;
 mod verification;
 
@@ -40,7 +42,12 @@ pub use incidents::{IncidentRow, IncidentStore};
 pub use leases::LeaseStore;
 pub use lifecycle::{Erasure, HeldRecord, LifecycleStore, Rectification};
 pub use merkle_store::{MerkleStore, StoredTree};
+pub use policy_notices::PolicyNoticeStore;
 pub use requests::{OutboxMessage, RequestState, RequestStore, RightsRequest};
+pub use stats::{
+    AggregateRow, ExpiredRecord, LegalHold, MIN_GROUP, RetentionApplied, RetentionBatch,
+    RetentionStore, StatsStore, effective_min_group,
+};
 pub use types::*;
 pub use verification::{Challenge, VerificationStore};
 

@@ -185,8 +185,11 @@ impl<S: Store + ConsentStore> Vault<S> {
             return Err(VaultError::UnknownPurpose(input.purpose.clone()));
         }
         match input.action {
+            // Opt-out categories (P0-5) are switched off and on with withdraw/grant.
             ConsentAction::Grant | ConsentAction::Withdraw
-                if !needs_consent(policy, &input.purpose) =>
+                if !needs_consent(policy, &input.purpose)
+                    && !super::gates::collects_opt_out(policy, &input.purpose)
+                    && !active.reconsent_since.contains_key(&input.purpose) =>
             {
                 problem(
                     "/purpose",

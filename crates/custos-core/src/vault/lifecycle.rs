@@ -253,6 +253,7 @@ impl<S: Store + LifecycleStore> Vault<S> {
         // Validated exactly as a write of this category for this purpose.
         let as_write = WriteRequest {
             jurisdiction: None,
+            settings: Default::default(),
             records: vec![NewRecord {
                 category: old.category.clone(),
                 value: value.clone(),
@@ -345,12 +346,27 @@ impl<S: Store + LifecycleStore> Vault<S> {
             audit: &audit,
         };
         match self.store.rectify_record(&r) {
-            Ok(a) => Ok(Rectified {
-                subject,
-                record,
-                category: old.category.clone(),
-                audit_seq: a.seq,
-            }),
+            Ok(a) => {
+                // A person found to be under the minimum age is erased (L-10), through
+                // the normal erasure path, by the system on the caller's behalf.
+                if let Some(min) =
+                    super::gates::min_age(&policy.policy, row.jurisdiction.as_deref())
+                    && super::gates::is_birth_date(&old.category, cat)
+                    && super::gates::younger_than(&normalised, min, self.clock.now())
+                {
+                    let system = Actor {
+                        admin: true,
+                        ..actor.clone()
+                    };
+                    self.erase(&system, subject, super::gates::UNDER_AGE_REASON, ctx)?;
+                }
+                Ok(Rectified {
+                    subject,
+                    record,
+                    category: old.category.clone(),
+                    audit_seq: a.seq,
+                })
+            }
             Err(StoreError::NotFound(_)) => Err(VaultError::SubjectNotFound),
             Err(e) => Err(e.into()),
         }

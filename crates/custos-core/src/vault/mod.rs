@@ -10,6 +10,7 @@
 
 pub mod consent;
 pub mod export;
+pub mod gates;
 pub mod lifecycle;
 mod read;
 pub mod shape;

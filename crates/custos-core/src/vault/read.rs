@@ -106,6 +106,16 @@ impl<S: Store> Vault<S> {
             && self.consent.objected(&actor.tenant, subject, purpose)?
         {
             Some(WithheldReason::Objected)
+        } else if let Some(&since) = policy.reconsent_since.get(purpose) {
+            // The version asks re-consent for this purpose: older grants do not count.
+            match self
+                .consent
+                .consent_since(&actor.tenant, subject, purpose, since)?
+            {
+                ConsentState::Granted => None,
+                ConsentState::Withdrawn => Some(WithheldReason::ConsentWithdrawn),
+                ConsentState::NeverAsked => Some(WithheldReason::NoConsent),
+            }
         } else if decision.needs_consent {
             match self.consent.consent(&actor.tenant, subject, purpose)? {
                 ConsentState::Granted => None,

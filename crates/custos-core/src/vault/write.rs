@@ -45,6 +45,11 @@ pub struct WriteRequest {
     #[serde(default)]
     pub jurisdiction: Option<String>,
     pub records: Vec<NewRecord>,
+    /// Customer settings and device permissions in force for this write
+    /// (`{"gps_enabled": true}`): a category with `requires_setting` is accepted only
+    /// when its setting is on (S-2, L-2).
+    #[serde(default)]
+    pub settings: std::collections::BTreeMap<String, bool>,
 }
 
 /// What was written.
@@ -146,6 +151,18 @@ impl<S: Store> Vault<S> {
                 (subject, dek)
             }
         };
+
+        // Age, opt-out, settings and Art. 9 gates (gates.rs): nothing is written on failure.
+        let gate_problems = self.collection_gates(
+            &actor.tenant,
+            &policy.policy,
+            existing,
+            subject.jurisdiction.as_deref(),
+            req,
+        )?;
+        if !gate_problems.is_empty() {
+            return Err(VaultError::Invalid(gate_problems));
+        }
 
         let mut records = Vec::with_capacity(req.records.len());
         let mut index = Vec::new();

@@ -272,6 +272,7 @@ impl H {
 pub fn request(records: &[(&str, Value, &str)]) -> WriteRequest {
     WriteRequest {
         jurisdiction: None,
+        settings: Default::default(),
         records: records
             .iter()
             .map(|(c, v, p)| NewRecord {

@@ -11,12 +11,14 @@
 mod audit_log;
 mod consent;
 mod contact;
+mod gates;
 mod harness;
 mod incidents;
 mod keys;
 mod lifecycle;
 mod processor;
 mod reads;
+mod retention;
 mod rights;
 mod seed_promises;
 mod verification;

@@ -37,6 +37,7 @@ fn rec(category: &str, value: Value, purpose: &str, source: Option<&str>) -> New
 fn create(h: &H, staff: &Actor, records: Vec<NewRecord>) -> SubjectId {
     let req = WriteRequest {
         jurisdiction: None,
+        settings: Default::default(),
         records,
     };
     h.vault

@@ -1894,3 +1894,38 @@ async fn an_incident_over_http_revokes_the_key_and_finds_what_it_read() {
         "no hold: notices went out at once (P0-13)"
     );
 }
+
+#[tokio::test]
+async fn an_under_age_birth_date_is_refused_with_its_pointer_and_not_echoed() {
+    let app = app();
+    // A version where French people must be 15 (in force now, before any request).
+    let aged = POLICY.replacen(
+        "breach_authority_deadline = \"72h\"",
+        "breach_authority_deadline = \"72h\"\nmin_age = 15",
+        1,
+    );
+    assert_ne!(aged, POLICY);
+    let now = custos_core::clock::Clock::now(app.clock.as_ref());
+    publish_policy(
+        app.store.as_ref(),
+        &app.tenant,
+        &aged,
+        "aged.toml",
+        now,
+        now,
+    )
+    .unwrap();
+    let body = json!({
+        "jurisdiction": "FR",
+        "records": [
+            { "category": "user.name", "value": "Lou", "purpose": "account" },
+            { "category": "user.demographic.date_of_birth", "value": "2014-07-19", "purpose": "account" }
+        ]
+    });
+    let r = app.post("/v1/subjects", Some(&app.admin), &body).await;
+    let v = assert_problem(&r, 422, "VAULT-0001");
+    assert_eq!(v["errors"][0]["pointer"], "/records/1/value");
+    assert_eq!(v["errors"][0]["code"], "VAULT-0180");
+    assert!(!r.text().contains("2014"), "{}", r.text());
+    assert_eq!(app.subjects(), 0);
+}

@@ -17,6 +17,8 @@ mod archive;
 mod leases;
 mod lifecycle;
 mod merkle;
+mod policy_notices;
+mod retention;
 
 use std::io::Write;
 use std::sync::Once;

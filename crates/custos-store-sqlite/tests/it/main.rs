@@ -10,6 +10,8 @@
 mod leases;
 mod lifecycle;
 mod merkle;
+mod policy_notices;
+mod retention;
 
 use custos_store::{
     AuditDraft, Outcome, Store, StoreError, Subject, SubjectId, SubjectState, SubjectWrite, Tenant,

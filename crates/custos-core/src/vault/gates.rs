@@ -1,0 +1,175 @@
+//! Collection gates: what the policy says may not be collected from *this* person
+//! *now*, on top of the per-value rules of `write.rs`.
+//!
+//! - **Age** (V-5, L-10): a birth date (a `shape = "date"` category whose name ends
+//!   in `date_of_birth`) that makes the person younger than their jurisdiction's
+//!   `min_age` on the clock's date is refused; nothing is written. A birth date
+//!   rectified later to an under-age one erases the subject through the normal
+//!   erasure path (reason [`UNDER_AGE_REASON`]).
+//! - **Opt-out** (P0-5): a category with `opt_out = true` is refused once the person
+//!   switched it off. The switch is a consent-ledger event: `withdraw` on the purpose
+//!   that collects the category (recorded through `record_consent`, which accepts
+//!   grant/withdraw for purposes collecting an opt-out category even when they do not
+//!   rest on consent; `grant` switches collection back on). No new ledger kind is
+//!   needed, so every store and the archive format stay as they are.
+//! - **Settings** (S-2, L-2): a category with `requires_setting = "x"` is accepted
+//!   only when the write carries `settings: {"x": true}`.
+//! - **Special categories** (S-3): only through a purpose with an `art9_condition`;
+//!   when it is `explicit_consent`, only with a live consent to that purpose.
+//!
+//! Messages name categories, purposes, settings and ages, never the value.
+
+use custos_policy::Policy;
+use custos_policy::model::{Art9Condition, Category, Sensitivity, Shape};
+use custos_policy::names::pattern_matches;
+use custos_store::{Store, SubjectId, TenantId, Timestamp};
+use serde_json::Value;
+
+use super::Vault;
+use super::write::WriteRequest;
+use crate::consent::ConsentState;
+use crate::error::{FieldError, VaultError};
+
+/// Field code: the birth date puts the person under the jurisdiction's minimum age.
+pub const UNDER_AGE: &str = "VAULT-0180";
+/// Field code: the person switched collection of this category off.
+pub const OPTED_OUT: &str = "VAULT-0181";
+/// Field code: the category needs a setting or permission the write does not carry as on.
+pub const SETTING_OFF: &str = "VAULT-0182";
+/// Field code: special-category data through a purpose without an Art. 9 condition.
+pub const NO_ART9_CONDITION: &str = "VAULT-0183";
+/// Field code: special-category data under explicit consent, and no live consent.
+pub const NO_EXPLICIT_CONSENT: &str = "VAULT-0184";
+
+/// The erasure reason of a subject found to be under the minimum age (L-10).
+pub const UNDER_AGE_REASON: &str = "under minimum age";
+
+/// Whether a category holds a birth date.
+pub fn is_birth_date(name: &str, cat: &Category) -> bool {
+    cat.shape == Shape::Date && name.ends_with("date_of_birth")
+}
+
+/// Whether a category collects a purpose's opt-out category.
+pub fn collects_opt_out(policy: &Policy, purpose: &str) -> bool {
+    policy.purpose.get(purpose).is_some_and(|p| {
+        policy
+            .category
+            .iter()
+            .any(|(name, c)| c.opt_out && p.categories.iter().any(|pat| pattern_matches(pat, name)))
+    })
+}
+
+/// The minimum age of a jurisdiction, if the policy sets one.
+pub fn min_age(policy: &Policy, jurisdiction: Option<&str>) -> Option<u32> {
+    policy.jurisdiction.get(jurisdiction?)?.min_age
+}
+
+/// Whether someone born on `birth` is younger than `min` years on `now`'s UTC date.
+/// On the birthday itself the person has the age.
+pub fn younger_than(birth: &Value, min: u32, now: Timestamp) -> bool {
+    let Some(birth) = birth
+        .as_str()
+        .and_then(|s| s.trim().parse::<jiff::civil::Date>().ok())
+    else {
+        return false; // shape errors are reported by validation
+    };
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    match jiff::Span::new()
+        .try_years(i64::from(min))
+        .ok()
+        .and_then(|s| birth.checked_add(s).ok())
+    {
+        Some(of_age) => today < of_age,
+        None => true,
+    }
+}
+
+impl<S: Store> Vault<S> {
+    /// Every gate problem of a write for one subject (`subject` is `None` while
+    /// creating it). Run after validation and authorisation, before anything is written.
+    pub(crate) fn collection_gates(
+        &self,
+        tenant: &TenantId,
+        policy: &Policy,
+        subject: Option<SubjectId>,
+        jurisdiction: Option<&str>,
+        req: &WriteRequest,
+    ) -> Result<Vec<FieldError>, VaultError> {
+        let mut out = Vec::new();
+        let now = self.clock.now();
+        let min = min_age(policy, jurisdiction);
+        for (i, r) in req.records.iter().enumerate() {
+            let at = |f: &str| format!("/records/{i}/{f}");
+            let Some(cat) = policy.category.get(&r.category) else {
+                continue;
+            };
+            if let Some(min) = min
+                && is_birth_date(&r.category, cat)
+                && younger_than(&r.value, min, now)
+            {
+                out.push(FieldError {
+                    pointer: at("value"),
+                    code: UNDER_AGE,
+                    detail: format!(
+                        "data is not collected from people under {min} in jurisdiction {}",
+                        jurisdiction.unwrap_or_default()
+                    ),
+                });
+            }
+            if let Some(setting) = &cat.requires_setting
+                && req.settings.get(setting) != Some(&true)
+            {
+                out.push(FieldError {
+                    pointer: at("category"),
+                    code: SETTING_OFF,
+                    detail: format!(
+                        "`{}` is collected only when `{setting}` is on; send \"settings\": {{\"{setting}\": true}}",
+                        r.category
+                    ),
+                });
+            }
+            let consent = |purpose: &str| -> Result<ConsentState, VaultError> {
+                match subject {
+                    Some(id) => self.consent.consent(tenant, id, purpose),
+                    None => Ok(ConsentState::NeverAsked),
+                }
+            };
+            if cat.opt_out && consent(&r.purpose)? == ConsentState::Withdrawn {
+                out.push(FieldError {
+                    pointer: at("category"),
+                    code: OPTED_OUT,
+                    detail: format!(
+                        "the person switched off `{}` for purpose `{}`",
+                        r.category, r.purpose
+                    ),
+                });
+            }
+            if cat.sensitivity == Sensitivity::Special {
+                match policy.purpose.get(&r.purpose).map(|p| p.art9_condition) {
+                    Some(None) => out.push(FieldError {
+                        pointer: at("purpose"),
+                        code: NO_ART9_CONDITION,
+                        detail: format!(
+                            "`{}` is special-category data; purpose `{}` has no Art. 9 condition",
+                            r.category, r.purpose
+                        ),
+                    }),
+                    Some(Some(Art9Condition::ExplicitConsent))
+                        if consent(&r.purpose)? != ConsentState::Granted =>
+                    {
+                        out.push(FieldError {
+                            pointer: at("purpose"),
+                            code: NO_EXPLICIT_CONSENT,
+                            detail: format!(
+                                "`{}` is special-category data collected on explicit consent to `{}`, and there is none",
+                                r.category, r.purpose
+                            ),
+                        })
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(out)
+    }
+}
