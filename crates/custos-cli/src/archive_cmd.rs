@@ -10,12 +10,15 @@
 //! `consent`, `request`, `outbox`, `idempotency`, `held_record` (a record kept
 //! under a legal hold after its subject's erasure, sealed under the hold key),
 //! `verification_challenge` (the code's keyed hash only), `incident` (its
-//! versioned JSON document), `audit` (with its chain hashes), `checkpoint` (a
-//! signed tree head), in that order, each kind sorted by its key (ids compare
-//! by bytes; checkpoints by tree size). The header's counts for the kinds added
+//! versioned JSON document), `aggregate` (an anonymous count per purpose,
+//! category and bucket, groups below k included), `legal_hold` (a hold on a
+//! subject or one record, its reason in words), `audit` (with its chain
+//! hashes), `checkpoint` (a signed tree head), in that order, each kind sorted
+//! by its key (ids and text compare by bytes; aggregates by purpose, category,
+//! bucket; checkpoints by tree size). The header's counts for the kinds added
 //! after the first release (`held_records`, `verification_challenges`,
-//! `incidents`, `checkpoints`) may be absent in an older archive: they are then
-//! zero. The audit log's Merkle tree is not in the archive: `import` rebuilds it
+//! `incidents`, `aggregates`, `legal_holds`, `checkpoints`) may be absent in an
+//! older archive: they are then zero. The audit log's Merkle tree is not in the archive: `import` rebuilds it
 //! from the entries, and the checkpoints then verify against it.
 //! Bytes are standard base64; times are integer microseconds since the Unix
 //! epoch, as the stores keep them. Nothing about the export run (its time, the
@@ -36,11 +39,11 @@ use clap::Args;
 use custos_audit::checkpoint::{Checkpoint, SignedCheckpoint};
 use custos_core::audit::verify_chain;
 use custos_store::{
-    ApiKey, ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore, AuditDraft, AuditEntry,
-    BlindIndexEntry, Challenge, ConsentEvent, ConsentKind, HeldRecord, IdempotentResponse,
-    IncidentRow, MerkleStore, OutboxMessage, Outcome, PolicyVersion, Record, RecordId,
-    RequestState, RightsRequest, Store, StoreError, Subject, SubjectId, SubjectState, Tenant,
-    TenantId, Timestamp, Uuid, from_micros, micros,
+    AggregateRow, ApiKey, ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore, AuditDraft,
+    AuditEntry, BlindIndexEntry, Challenge, ConsentEvent, ConsentKind, HeldRecord,
+    IdempotentResponse, IncidentRow, LegalHold, MerkleStore, OutboxMessage, Outcome, PolicyVersion,
+    Record, RecordId, RequestState, RightsRequest, Store, StoreError, Subject, SubjectId,
+    SubjectState, Tenant, TenantId, Timestamp, Uuid, from_micros, micros,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -122,6 +125,10 @@ struct Counts {
     verification_challenges: u64,
     #[serde(default)]
     incidents: u64,
+    #[serde(default)]
+    aggregates: u64,
+    #[serde(default)]
+    legal_holds: u64,
     audit_entries: u64,
     #[serde(default)]
     checkpoints: u64,
@@ -142,6 +149,8 @@ impl From<ArchiveCounts> for Counts {
             held_records: c.held_records,
             verification_challenges: c.verification_challenges,
             incidents: c.incidents,
+            aggregates: c.aggregates,
+            legal_holds: c.legal_holds,
             audit_entries: c.audit_entries,
             checkpoints: c.checkpoints,
         }
@@ -307,6 +316,20 @@ enum Line {
         version: u32,
         document: String,
     },
+    Aggregate {
+        purpose: String,
+        category: String,
+        bucket: String,
+        count: u64,
+    },
+    LegalHold {
+        id: Uuid,
+        subject: Uuid,
+        record: Option<Uuid>,
+        reason: String,
+        placed_at: i64,
+        until: Option<i64>,
+    },
     Audit {
         seq: u64,
         at: i64,
@@ -469,6 +492,20 @@ fn to_line(row: ArchiveRow) -> Line {
             id: i.id,
             version: i.version,
             document: i.document,
+        },
+        ArchiveRow::Aggregate(a) => Line::Aggregate {
+            purpose: a.purpose,
+            category: a.category,
+            bucket: a.bucket,
+            count: a.count,
+        },
+        ArchiveRow::LegalHold(h) => Line::LegalHold {
+            id: h.id,
+            subject: h.subject.0,
+            record: h.record.map(|r| r.0),
+            reason: h.reason,
+            placed_at: micros(h.placed_at),
+            until: opt(h.until),
         },
         // The checkpoint's tenant is the archive's (the header's).
         ArchiveRow::Checkpoint(c) => Line::Checkpoint {
@@ -755,6 +792,32 @@ fn from_line(line: Line) -> anyhow::Result<ArchiveRow> {
             id,
             version,
             document,
+        }),
+        Line::Aggregate {
+            purpose,
+            category,
+            bucket,
+            count,
+        } => ArchiveRow::Aggregate(AggregateRow {
+            purpose,
+            category,
+            bucket,
+            count,
+        }),
+        Line::LegalHold {
+            id,
+            subject,
+            record,
+            reason,
+            placed_at,
+            until,
+        } => ArchiveRow::LegalHold(LegalHold {
+            id,
+            subject: SubjectId(subject),
+            record: record.map(RecordId),
+            reason,
+            placed_at: ts(placed_at)?,
+            until: ots(until)?,
         }),
         Line::Checkpoint {
             tree_size,

@@ -240,6 +240,16 @@ impl custos_store::RetentionStore for AnyStore {
         fn expired_records(&self, tenant: &TenantId, now: Timestamp, after: Option<(Timestamp, custos_store::RecordId)>, limit: usize) -> StoreResult<Vec<custos_store::ExpiredRecord>>;
         fn apply_retention(&self, batch: &custos_store::RetentionBatch<'_>) -> StoreResult<custos_store::RetentionApplied>;
         fn place_legal_hold(&self, tenant: &TenantId, hold: &custos_store::LegalHold, audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn lift_legal_hold(&self, tenant: &TenantId, subject: custos_store::SubjectId, hold: Uuid, now: Timestamp, audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn legal_holds(&self, tenant: &TenantId, subject: Option<custos_store::SubjectId>) -> StoreResult<Vec<custos_store::LegalHold>>;
+        fn set_expiry(&self, tenant: &TenantId, subject: custos_store::SubjectId, expiries: &[(String, Timestamp)], purpose: Option<&str>, audit: &AuditDraft) -> StoreResult<u64>;
+    }
+}
+
+impl custos_store::PolicyNoticeStore for AnyStore {
+    delegate! {
+        fn notice_recipients(&self, tenant: &TenantId) -> StoreResult<Vec<(SubjectId, Option<String>)>>;
+        fn publish_with_notices(&self, tenant: &TenantId, version: &PolicyVersion, outbox: &[OutboxMessage], audit: &AuditDraft) -> StoreResult<AuditRef>;
     }
 }
 
@@ -273,6 +283,7 @@ impl Store for AnyStore {
         fn create_subject(&self, write: &SubjectWrite<'_>) -> StoreResult<AuditRef>;
         fn add_records(&self, write: &SubjectWrite<'_>) -> StoreResult<AuditRef>;
         fn subject(&self, tenant: &TenantId, id: SubjectId) -> StoreResult<Option<Subject>>;
+        fn subject_held(&self, tenant: &TenantId, id: SubjectId, now: Timestamp) -> StoreResult<bool>;
         fn read_subject(&self, tenant: &TenantId, id: SubjectId, categories: &[String], audit: &AuditDraft) -> StoreResult<(Subject, Vec<Record>)>;
         fn find_subjects(&self, tenant: &TenantId, category: &str, hash: &[u8; 32]) -> StoreResult<Vec<SubjectId>>;
         fn subjects_to_rewrap(&self, tenant: &TenantId, version: u32, limit: usize) -> StoreResult<Vec<WrappedKey>>;

@@ -8,12 +8,14 @@ mod archive_cmd;
 mod audit_cmd;
 mod checkpoint_job;
 mod datadir;
+mod holds_cmd;
 mod incidents_cmd;
 mod keys_cmd;
 mod migrate_cmd;
 mod outbox_sink;
 mod output;
 mod policy_cmd;
+mod publish_cmd;
 mod retention_job;
 mod serve;
 mod simulate_cmd;
@@ -48,6 +50,9 @@ enum Command {
     /// Breach incidents: open, list, lift a law-enforcement hold.
     #[command(subcommand)]
     Incidents(incidents_cmd::IncidentsCommand),
+    /// Legal holds: place, lift, list (the sweep and most reads wait while one lasts).
+    #[command(subcommand)]
+    Holds(holds_cmd::HoldsCommand),
     /// Verify the tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCommand),
@@ -94,6 +99,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Keys(cmd) => keys_cmd::run(cmd),
         Command::Incidents(cmd) => incidents_cmd::run(cmd),
+        Command::Holds(cmd) => holds_cmd::run(cmd),
         Command::Audit(cmd) => audit_cmd::run(cmd),
         Command::Migrate(args) => migrate_cmd::run(args),
         Command::Export(args) => archive_cmd::run_export(args),

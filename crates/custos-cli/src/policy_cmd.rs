@@ -1,4 +1,4 @@
-//! `custos policy …`: check, schema, render, ropa, diff, table.
+//! `custos policy …`: check, schema, render, ropa, diff, table, publish.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -49,6 +49,9 @@ pub enum PolicyCommand {
     },
     /// Print the compiled decision table: which role reads what, for which purpose.
     Table { file: PathBuf },
+    /// Publish a new version for a tenant, with the change notices it owes
+    /// (exit 2 when the effective date leaves too little notice).
+    Publish(crate::publish_cmd::PublishArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -73,6 +76,7 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<()> {
     match cmd {
         PolicyCommand::Check { files, format } => check(&files, format),
         PolicyCommand::Schema { output } => emit(&schema::json_schema(), output.as_deref()),
+        PolicyCommand::Publish(args) => crate::publish_cmd::run(args),
         PolicyCommand::Render {
             file,
             format,

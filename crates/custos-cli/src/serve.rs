@@ -7,7 +7,8 @@ use anyhow::Context;
 use clap::Args;
 use custos_core::api_keys::{self, KeySpec};
 use custos_core::consent::Ledger;
-use custos_core::tenant::{ensure_tenant, publish_policy};
+use custos_core::policy_change::{PublishOptions, publish_version};
+use custos_core::tenant::ensure_tenant;
 use custos_core::vault::Vault;
 use custos_server::{AppState, RateLimiter};
 use custos_store::Store;
@@ -98,17 +99,39 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .policy_versions(&tenant)?
         .into_iter()
         .max_by_key(|v| v.number);
-    if latest.as_ref().is_none_or(|v| v.text != text) {
-        let n = publish_policy(
-            store.as_ref(),
-            &tenant,
-            &text,
-            &policy_path.display().to_string(),
-            now,
-            now,
-        )
-        .map_err(|e| InputError(e.to_string()))?;
-        eprintln!("published {} as policy version {n}", policy_path.display());
+    match latest {
+        // The first version: nobody was told anything before, so nothing is owed.
+        None => {
+            let published = publish_version(
+                store.as_ref(),
+                &tenant,
+                &text,
+                &policy_path.display().to_string(),
+                now,
+                now,
+                PublishOptions {
+                    allow_short_notice: true,
+                },
+            )
+            .map_err(crate::publish_cmd::version_error)?;
+            eprintln!(
+                "published {} as policy version {}",
+                policy_path.display(),
+                published.number
+            );
+        }
+        // A changed file would skip the notices people are owed: it goes through
+        // `custos policy publish`, which writes them and checks the date.
+        Some(v) if v.text != text => {
+            return Err(InputError(format!(
+                "{} differs from the published policy version {}: publish it with                  `custos policy publish {} --effective-at <RFC 3339 date>` (which writes the                  change notices people are owed), then start again",
+                policy_path.display(),
+                v.number,
+                policy_path.display()
+            ))
+            .into());
+        }
+        Some(_) => {}
     }
 
     let issued = if has_admin_key(store.as_ref(), &tenant)? {

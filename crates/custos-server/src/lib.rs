@@ -25,7 +25,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use custos_core::vault::Vault;
 use custos_store::{
-    ConsentStore, IncidentStore, LifecycleStore, RequestStore, Store, VerificationStore,
+    ConsentStore, IncidentStore, LifecycleStore, RequestStore, RetentionStore, Store,
+    VerificationStore,
 };
 
 pub use limits::RateLimiter;
@@ -59,7 +60,13 @@ pub struct RequestId(pub String);
 
 /// The whole HTTP application.
 pub fn router<
-    S: Store + ConsentStore + RequestStore + VerificationStore + LifecycleStore + IncidentStore,
+    S: Store
+        + ConsentStore
+        + RequestStore
+        + VerificationStore
+        + LifecycleStore
+        + IncidentStore
+        + RetentionStore,
 >(
     state: Arc<AppState<S>>,
 ) -> Router {

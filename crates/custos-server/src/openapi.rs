@@ -200,6 +200,8 @@ pub fn document() -> Value {
     });
     merge(doc.pointer_mut("/paths"), lifecycle_paths());
     merge(doc.pointer_mut("/components/schemas"), lifecycle_schemas());
+    merge(doc.pointer_mut("/paths"), retention_paths());
+    merge(doc.pointer_mut("/components/schemas"), retention_schemas());
     doc
 }
 
@@ -207,6 +209,53 @@ fn merge(into: Option<&mut Value>, from: Value) {
     if let (Some(into), Value::Object(from)) = (into.and_then(Value::as_object_mut), from) {
         into.extend(from);
     }
+}
+
+/// Retention events and legal holds.
+fn retention_paths() -> Value {
+    json!({
+        "/v1/subjects/{id}/events": { "post": {
+            "summary": "Record a retention event for a subject (P0-9, L-6)",
+            "description": "Sets the expiry of every record whose category's retention counts from this event to the event's time plus the period; a later event sets it again (each new activity pushes `last_activity` retention later). For `consent_withdrawal`, only records collected for `purpose`. Audited with the event and category names. Any key of the tenant.",
+            "parameters": [id_param()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RetentionEvent" } } } },
+            "responses": with(json!({ "200": ok("Expiries set", "EventOutcome") }), errors(&["400", "401", "403", "404", "413", "415", "422", "429"]))
+        } },
+        "/v1/subjects/{id}/legal-holds": { "post": {
+            "summary": "Place a legal hold on a subject (admin, P0-17)",
+            "description": "Until `until`, the retention sweep leaves the subject's records. The reason is written to the audit log: words, never personal values.",
+            "parameters": [id_param()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/LegalHoldRequest" } } } },
+            "responses": with(json!({ "201": ok("Hold placed", "LegalHold") }), errors(&["400", "401", "403", "404", "413", "415", "422", "429"]))
+        } },
+        "/v1/subjects/{id}/legal-holds/{hold}": { "delete": {
+            "summary": "Lift a legal hold now (admin)",
+            "description": "The hold ends now: the sweep proceeds with what is due and reads open again. 422 (VAULT-0192) if the subject has no such hold in force.",
+            "parameters": [id_param(), { "name": "hold", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" }, "description": "Hold id" }],
+            "responses": with(json!({ "204": { "description": "Lifted" } }), errors(&["400", "401", "403", "422", "429"]))
+        } }
+    })
+}
+
+fn retention_schemas() -> Value {
+    json!({
+        "RetentionEvent": { "type": "object", "required": ["event"], "additionalProperties": false, "properties": {
+            "event": { "type": "string", "enum": ["last_activity", "account_closure", "contract_end", "consent_withdrawal", "purpose_end"] },
+            "at": { "type": "string", "format": "date-time", "description": "When it happened; now when absent" },
+            "purpose": { "type": "string", "description": "For consent_withdrawal: the withdrawn purpose" } } },
+        "EventOutcome": { "type": "object", "properties": {
+            "event": { "type": "string" }, "at": { "type": "string", "format": "date-time" },
+            "records": { "type": "integer" },
+            "expiries": { "type": "array", "items": { "type": "object", "properties": {
+                "category": { "type": "string" }, "expires_at": { "type": "string", "format": "date-time" } } } } } },
+        "LegalHoldRequest": { "type": "object", "required": ["reason", "until"], "additionalProperties": false, "properties": {
+            "reason": { "type": "string", "minLength": 1, "maxLength": 1000 },
+            "until": { "type": "string", "format": "date-time" } } },
+        "LegalHold": { "type": "object", "properties": {
+            "id": { "type": "string", "format": "uuid" }, "subject": { "type": "string", "format": "uuid" },
+            "reason": { "type": "string" }, "placed_at": { "type": "string", "format": "date-time" },
+            "until": { "type": "string", "format": "date-time" } } }
+    })
 }
 
 /// Rectification, restriction, erasure and legal holds (kept apart: one `json!`

@@ -4,8 +4,8 @@
 
 use custos_audit::GENESIS;
 use custos_store::{
-    ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore, BlindIndexEntry, Result, StoreError,
-    TenantId, micros,
+    AggregateRow, ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore, BlindIndexEntry, LegalHold,
+    RecordId, Result, StoreError, TenantId, Uuid, micros,
 };
 use postgres::{IsolationLevel, Row, Transaction};
 
@@ -56,6 +56,8 @@ fn counts_in<C: postgres::GenericClient>(
          (SELECT COUNT(*) FROM held_records WHERE tenant = $1), \
          (SELECT COUNT(*) FROM verification_challenges WHERE tenant = $1), \
          (SELECT COUNT(*) FROM incidents WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM aggregates WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM legal_holds WHERE tenant = $1), \
          (SELECT COUNT(*) FROM audit_log WHERE tenant = $1), \
          (SELECT COUNT(*) FROM audit_checkpoints WHERE tenant = $1)",
         &[&tenant.as_str()],
@@ -73,8 +75,10 @@ fn counts_in<C: postgres::GenericClient>(
         held_records: codec::u64_col(&row, 9)?,
         verification_challenges: codec::u64_col(&row, 10)?,
         incidents: codec::u64_col(&row, 11)?,
-        audit_entries: codec::u64_col(&row, 12)?,
-        checkpoints: codec::u64_col(&row, 13)?,
+        aggregates: codec::u64_col(&row, 12)?,
+        legal_holds: codec::u64_col(&row, 13)?,
+        audit_entries: codec::u64_col(&row, 14)?,
+        checkpoints: codec::u64_col(&row, 15)?,
     })
 }
 
@@ -262,6 +266,28 @@ fn insert(s: &mut Session<'_, Transaction<'_>>, tenant: &TenantId, row: &Archive
                 &[&t, &id_text(i.id), &i64::from(i.version), &i.document],
             )?;
         }
+        ArchiveRow::Aggregate(a) => {
+            s.execute(
+                "INSERT INTO aggregates (tenant, purpose, category, bucket, count) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&t, &a.purpose, &a.category, &a.bucket, &int(a.count)],
+            )?;
+        }
+        ArchiveRow::LegalHold(h) => {
+            s.execute(
+                "INSERT INTO legal_holds (tenant, id, subject, record, reason, placed_at, until) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &t,
+                    &id_text(h.id),
+                    &id_text(h.subject.0),
+                    &h.record.map(|r| id_text(r.0)),
+                    &h.reason,
+                    &micros(h.placed_at),
+                    &h.until.map(micros),
+                ],
+            )?;
+        }
         // Stored as it is: the tree it commits to is built after the import
         // (`MerkleStore::catch_up_tree`), and `custos audit verify` checks it.
         ArchiveRow::Checkpoint(c) => {
@@ -406,6 +432,43 @@ impl ArchiveStore for PostgresStore {
             t,
             sink,
             |r| incidents::decode(r).map(ArchiveRow::Incident),
+        )?;
+        stream(
+            tx,
+            "SELECT purpose, category, bucket, count FROM aggregates WHERE tenant = $1 \
+             ORDER BY purpose, category, bucket",
+            t,
+            sink,
+            |r| {
+                Ok(ArchiveRow::Aggregate(AggregateRow {
+                    purpose: get(r, 0)?,
+                    category: get(r, 1)?,
+                    bucket: get(r, 2)?,
+                    count: codec::u64_col(r, 3)?,
+                }))
+            },
+        )?;
+        stream(
+            tx,
+            "SELECT id, subject, record, reason, placed_at, until FROM legal_holds \
+             WHERE tenant = $1 ORDER BY id",
+            t,
+            sink,
+            |r| {
+                Ok(ArchiveRow::LegalHold(LegalHold {
+                    id: codec::uuid(r, 0)?,
+                    subject: codec::subject_id(r, 1)?,
+                    record: match get::<Option<&str>>(r, 2)? {
+                        None => None,
+                        Some(s) => Some(RecordId(Uuid::try_parse(s).map_err(|_| {
+                            StoreError::Corrupt("column 2: not a UUID".to_owned())
+                        })?)),
+                    },
+                    reason: get(r, 3)?,
+                    placed_at: codec::ts(r, 4)?,
+                    until: codec::opt_ts(r, 5)?,
+                }))
+            },
         )?;
         stream(
             tx,

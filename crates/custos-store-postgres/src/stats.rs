@@ -18,6 +18,21 @@ use crate::store::{append_audit, select_subject};
 
 type Tx<'s, 'c> = Session<'s, Transaction<'c>>;
 
+/// Whether a subject-wide legal hold is in force at `now`.
+pub(crate) fn subject_held<C: postgres::GenericClient>(
+    s: &mut Session<'_, C>,
+    tenant: &TenantId,
+    subject: custos_store::SubjectId,
+    now: Timestamp,
+) -> Result<bool> {
+    let row = s.query_one(
+        "SELECT EXISTS (SELECT 1 FROM legal_holds WHERE tenant = $1 AND subject = $2 \
+         AND record IS NULL AND (until IS NULL OR until > $3))",
+        &[&tenant.as_str(), &id_text(subject.0), &micros(now)],
+    )?;
+    get(&row, 0)
+}
+
 fn add_aggregate(s: &mut Tx<'_, '_>, tenant: &TenantId, row: &AggregateRow) -> Result<()> {
     s.execute(
         "INSERT INTO aggregates (tenant, purpose, category, bucket, count) \
@@ -219,6 +234,102 @@ impl RetentionStore for PostgresStore {
                 ],
             )?;
             append_audit(s, tenant, audit)
+        })
+    }
+
+    fn lift_legal_hold(
+        &self,
+        tenant: &TenantId,
+        subject: custos_store::SubjectId,
+        hold: custos_store::Uuid,
+        now: Timestamp,
+        audit: &AuditDraft,
+    ) -> Result<AuditRef> {
+        self.write(|s| {
+            let n = s.execute(
+                "UPDATE legal_holds SET until = $4 WHERE tenant = $1 AND subject = $2 \
+                 AND id = $3 AND (until IS NULL OR until > $4)",
+                &[
+                    &tenant.as_str(),
+                    &id_text(subject.0),
+                    &id_text(hold),
+                    &micros(now),
+                ],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound("legal hold".to_owned()));
+            }
+            append_audit(s, tenant, audit)
+        })
+    }
+
+    fn legal_holds(
+        &self,
+        tenant: &TenantId,
+        subject: Option<custos_store::SubjectId>,
+    ) -> Result<Vec<LegalHold>> {
+        let subject = subject.map(|s| id_text(s.0));
+        self.run(|s| {
+            let rows = s.query(
+                "SELECT id, subject, record, reason, placed_at, until FROM legal_holds \
+                 WHERE tenant = $1 AND ($2::TEXT IS NULL OR subject = $2) ORDER BY placed_at, id",
+                &[&tenant.as_str(), &subject],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let record: Option<&str> = get(r, 2)?;
+                    let until: Option<i64> = get(r, 5)?;
+                    let uuid = |s: &str| {
+                        custos_store::Uuid::try_parse(s).map_err(|_| {
+                            StoreError::Backend("a legal hold id is not a UUID".to_owned())
+                        })
+                    };
+                    let ts = |m: i64| {
+                        Timestamp::from_microsecond(m).map_err(|_| {
+                            StoreError::Backend("a legal hold time is out of range".to_owned())
+                        })
+                    };
+                    Ok(LegalHold {
+                        id: uuid(get(r, 0)?)?,
+                        subject: custos_store::SubjectId(uuid(get(r, 1)?)?),
+                        record: record.map(uuid).transpose()?.map(RecordId),
+                        reason: get(r, 3)?,
+                        placed_at: ts(get(r, 4)?)?,
+                        until: until.map(ts).transpose()?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn set_expiry(
+        &self,
+        tenant: &TenantId,
+        subject: custos_store::SubjectId,
+        expiries: &[(String, Timestamp)],
+        purpose: Option<&str>,
+        audit: &AuditDraft,
+    ) -> Result<u64> {
+        self.write(|s| {
+            if select_subject(s, tenant, subject)?.is_none() {
+                return Err(StoreError::NotFound("subject".to_owned()));
+            }
+            let mut n = 0u64;
+            for (category, at) in expiries {
+                n += s.execute(
+                    "UPDATE records SET expires_at = $1 WHERE tenant = $2 AND subject = $3 \
+                     AND category = $4 AND ($5::TEXT IS NULL OR purpose = $5)",
+                    &[
+                        &micros(*at),
+                        &tenant.as_str(),
+                        &id_text(subject.0),
+                        category,
+                        &purpose,
+                    ],
+                )?;
+            }
+            append_audit(s, tenant, audit)?;
+            Ok(n)
         })
     }
 }

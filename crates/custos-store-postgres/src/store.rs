@@ -263,6 +263,10 @@ impl Store for PostgresStore {
         self.run(|s| select_subject(s, tenant, id))
     }
 
+    fn subject_held(&self, tenant: &TenantId, id: SubjectId, now: Timestamp) -> Result<bool> {
+        self.run(|s| crate::stats::subject_held(s, tenant, id, now))
+    }
+
     fn read_subject(
         &self,
         tenant: &TenantId,

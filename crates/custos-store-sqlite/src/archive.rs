@@ -2,14 +2,47 @@
 //! transaction (one WAL snapshot), and inserted raw.
 
 use custos_store::{
-    ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore, BlindIndexEntry, Result, StoreError,
-    SubjectId, TenantId, Uuid, micros,
+    AggregateRow, ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore, BlindIndexEntry, LegalHold,
+    RecordId, Result, StoreError, SubjectId, TenantId, Uuid, from_micros, micros,
 };
 use rusqlite::{Connection, Row, Rows, params};
 
 use crate::SqliteStore;
 use crate::codec::{self, IdText, db, int, json_list};
 use crate::{consent, incidents, lifecycle, merkle, requests, verification};
+
+/// The columns of `legal_holds` after its tenant, in [`decode_hold`]'s order.
+const HOLD_COLUMNS: &str = "id, subject, record, reason, placed_at, until";
+
+fn decode_hold(row: &Row<'_>) -> rusqlite::Result<LegalHold> {
+    let bad = |i: usize, what: &'static str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            Box::<dyn std::error::Error + Send + Sync>::from(what),
+        )
+    };
+    let id = |i: usize| -> rusqlite::Result<Uuid> {
+        let s: String = row.get(i)?;
+        Uuid::try_parse(&s).map_err(|_| bad(i, "not a UUID"))
+    };
+    let ts = |us: i64, i: usize| from_micros(us).ok_or_else(|| bad(i, "timestamp out of range"));
+    let record: Option<String> = row.get(2)?;
+    let until: Option<i64> = row.get(5)?;
+    Ok(LegalHold {
+        id: id(0)?,
+        subject: SubjectId(id(1)?),
+        record: match record {
+            None => None,
+            Some(s) => Some(RecordId(
+                Uuid::try_parse(&s).map_err(|_| bad(2, "not a UUID"))?,
+            )),
+        },
+        reason: row.get(3)?,
+        placed_at: ts(row.get(4)?, 4)?,
+        until: until.map(|us| ts(us, 5)).transpose()?,
+    })
+}
 
 /// Feeds every row of `rows` through `decode` to the sink.
 fn each(
@@ -38,6 +71,8 @@ fn counts_in(conn: &Connection, tenant: &TenantId) -> Result<ArchiveCounts> {
          (SELECT COUNT(*) FROM held_records WHERE tenant = ?1), \
          (SELECT COUNT(*) FROM verification_challenges WHERE tenant = ?1), \
          (SELECT COUNT(*) FROM incidents WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM aggregates WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM legal_holds WHERE tenant = ?1), \
          (SELECT COUNT(*) FROM audit_log WHERE tenant = ?1), \
          (SELECT COUNT(*) FROM audit_checkpoints WHERE tenant = ?1)",
     )
@@ -56,8 +91,10 @@ fn counts_in(conn: &Connection, tenant: &TenantId) -> Result<ArchiveCounts> {
                 held_records: codec::u64_col(row, 9)?,
                 verification_challenges: codec::u64_col(row, 10)?,
                 incidents: codec::u64_col(row, 11)?,
-                audit_entries: codec::u64_col(row, 12)?,
-                checkpoints: codec::u64_col(row, 13)?,
+                aggregates: codec::u64_col(row, 12)?,
+                legal_holds: codec::u64_col(row, 13)?,
+                audit_entries: codec::u64_col(row, 14)?,
+                checkpoints: codec::u64_col(row, 15)?,
             })
         })
     })
@@ -164,6 +201,25 @@ fn export_in(conn: &Connection, tenant: &TenantId, sink: &mut dyn ArchiveSink) -
     table!(
         "SELECT id, version, document FROM incidents WHERE tenant = ?1 ORDER BY id",
         |r| incidents::decode(r).map(ArchiveRow::Incident)
+    );
+    table!(
+        "SELECT purpose, category, bucket, count FROM aggregates WHERE tenant = ?1 \
+         ORDER BY purpose, category, bucket",
+        |r| {
+            Ok(ArchiveRow::Aggregate(AggregateRow {
+                purpose: r.get(0)?,
+                category: r.get(1)?,
+                bucket: r.get(2)?,
+                count: codec::u64_col(r, 3)?,
+            }))
+        }
+    );
+    table!(
+        &format!(
+            "SELECT {} FROM legal_holds WHERE tenant = ?1 ORDER BY id",
+            HOLD_COLUMNS
+        ),
+        |r| decode_hold(r).map(ArchiveRow::LegalHold)
     );
     table!(
         "SELECT seq, at, actor, key_id, action, purpose, subject, categories, outcome, \
@@ -406,6 +462,26 @@ fn insert_raw(
                 "INSERT INTO incidents (tenant, id, version, document) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![t, IdText::new(i.id), i.version, i.document]),
+        ArchiveRow::Aggregate(a) => tx
+            .prepare_cached(
+                "INSERT INTO aggregates (tenant, purpose, category, bucket, count) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![t, a.purpose, a.category, a.bucket, int(a.count)]),
+        ArchiveRow::LegalHold(h) => tx
+            .prepare_cached(&format!(
+                "INSERT INTO legal_holds (tenant, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                HOLD_COLUMNS
+            ))?
+            .execute(params![
+                t,
+                IdText::new(h.id),
+                IdText::new(h.subject.0),
+                h.record.map(|r| IdText::new(r.0)),
+                h.reason,
+                micros(h.placed_at),
+                h.until.map(micros)
+            ]),
         // Stored as it is: the tree it commits to is built after the import
         // (`MerkleStore::catch_up_tree`), and `custos audit verify` checks it.
         ArchiveRow::Checkpoint(c) => tx

@@ -15,6 +15,26 @@ use crate::codec::{self, IdText, db, int, subject_id, u64_col};
 use crate::lifecycle::HELD_COLUMNS;
 use crate::store::{append_audit_in, select_subject_in};
 
+/// Whether a subject-wide legal hold is in force at `now`.
+pub(crate) fn subject_held(
+    conn: &Connection,
+    tenant: &TenantId,
+    subject: custos_store::SubjectId,
+    now: Timestamp,
+) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM legal_holds WHERE tenant = ?1 AND subject = ?2 \
+         AND record IS NULL AND (until IS NULL OR until > ?3))",
+    )
+    .and_then(|mut st| {
+        st.query_row(
+            params![tenant.as_str(), subject_id(subject), micros(now)],
+            |r| r.get::<_, bool>(0),
+        )
+    })
+    .map_err(db)
+}
+
 fn add_aggregate(conn: &Connection, tenant: &TenantId, row: &AggregateRow) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO aggregates (tenant, purpose, category, bucket, count) \
@@ -249,6 +269,122 @@ impl RetentionStore for SqliteStore {
             })
             .map_err(db)?;
             append_audit_in(tx, tenant, audit)
+        })
+    }
+
+    fn lift_legal_hold(
+        &self,
+        tenant: &TenantId,
+        subject: custos_store::SubjectId,
+        hold: custos_store::Uuid,
+        now: Timestamp,
+        audit: &AuditDraft,
+    ) -> Result<AuditRef> {
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE legal_holds SET until = ?4 WHERE tenant = ?1 AND subject = ?2 \
+                     AND id = ?3 AND (until IS NULL OR until > ?4)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        tenant.as_str(),
+                        subject_id(subject),
+                        IdText::new(hold),
+                        micros(now)
+                    ])
+                })
+                .map_err(db)?;
+            if n == 0 {
+                return Err(StoreError::NotFound("legal hold".to_owned()));
+            }
+            append_audit_in(tx, tenant, audit)
+        })
+    }
+
+    fn legal_holds(
+        &self,
+        tenant: &TenantId,
+        subject: Option<custos_store::SubjectId>,
+    ) -> Result<Vec<LegalHold>> {
+        let subject = subject.map(subject_id);
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT id, subject, record, reason, placed_at, until FROM legal_holds \
+                 WHERE tenant = ?1 AND (?2 IS NULL OR subject = ?2) ORDER BY placed_at, id",
+            )
+            .and_then(|mut st| {
+                st.query_map(params![tenant.as_str(), subject], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, Option<i64>>(5)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(db)?
+            .into_iter()
+            .map(|(id, subject, record, reason, placed_at, until)| {
+                let uuid = |s: &str| {
+                    custos_store::Uuid::try_parse(s).map_err(|_| {
+                        StoreError::Backend("a legal hold id is not a UUID".to_owned())
+                    })
+                };
+                let ts = |m: i64| {
+                    Timestamp::from_microsecond(m).map_err(|_| {
+                        StoreError::Backend("a legal hold time is out of range".to_owned())
+                    })
+                };
+                Ok(LegalHold {
+                    id: uuid(&id)?,
+                    subject: custos_store::SubjectId(uuid(&subject)?),
+                    record: record.as_deref().map(uuid).transpose()?.map(RecordId),
+                    reason,
+                    placed_at: ts(placed_at)?,
+                    until: until.map(ts).transpose()?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn set_expiry(
+        &self,
+        tenant: &TenantId,
+        subject: custos_store::SubjectId,
+        expiries: &[(String, Timestamp)],
+        purpose: Option<&str>,
+        audit: &AuditDraft,
+    ) -> Result<u64> {
+        self.write(|tx| {
+            if select_subject_in(tx, tenant, subject)?.is_none() {
+                return Err(StoreError::NotFound("subject".to_owned()));
+            }
+            let mut n = 0u64;
+            for (category, at) in expiries {
+                let changed = tx
+                    .prepare_cached(
+                        "UPDATE records SET expires_at = ?1 WHERE tenant = ?2 AND subject = ?3 \
+                         AND category = ?4 AND (?5 IS NULL OR purpose = ?5)",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            micros(*at),
+                            tenant.as_str(),
+                            subject_id(subject),
+                            category,
+                            purpose,
+                        ])
+                    })
+                    .map_err(db)?;
+                n += changed as u64;
+            }
+            append_audit_in(tx, tenant, audit)?;
+            Ok(n)
         })
     }
 }

@@ -244,6 +244,10 @@ impl Store for SqliteStore {
         self.read(|conn| select_subject(conn, tenant, id))
     }
 
+    fn subject_held(&self, tenant: &TenantId, id: SubjectId, now: Timestamp) -> Result<bool> {
+        self.read(|conn| crate::stats::subject_held(conn, tenant, id, now))
+    }
+
     fn read_subject(
         &self,
         tenant: &TenantId,

@@ -17,6 +17,7 @@ use crate::consent::ConsentEvent;
 use crate::incidents::IncidentRow;
 use crate::lifecycle::HeldRecord;
 use crate::requests::{OutboxMessage, RightsRequest};
+use crate::stats::{AggregateRow, LegalHold};
 use crate::types::{
     ApiKey, AuditEntry, BlindIndexEntry, IdempotentResponse, PolicyVersion, Record, Subject,
     SubjectId, Tenant, TenantId,
@@ -38,6 +39,8 @@ pub struct ArchiveCounts {
     pub held_records: u64,
     pub verification_challenges: u64,
     pub incidents: u64,
+    pub aggregates: u64,
+    pub legal_holds: u64,
     pub audit_entries: u64,
     pub checkpoints: u64,
 }
@@ -57,6 +60,8 @@ impl ArchiveCounts {
             + self.held_records
             + self.verification_challenges
             + self.incidents
+            + self.aggregates
+            + self.legal_holds
             + self.audit_entries
             + self.checkpoints
     }
@@ -77,6 +82,8 @@ impl ArchiveCounts {
             ArchiveRow::HeldRecord(_) => &mut self.held_records,
             ArchiveRow::Challenge(_) => &mut self.verification_challenges,
             ArchiveRow::Incident(_) => &mut self.incidents,
+            ArchiveRow::Aggregate(_) => &mut self.aggregates,
+            ArchiveRow::LegalHold(_) => &mut self.legal_holds,
             ArchiveRow::Audit(_) => &mut self.audit_entries,
             ArchiveRow::Checkpoint(_) => &mut self.checkpoints,
         };
@@ -105,6 +112,11 @@ pub enum ArchiveRow {
     /// An identity-verification challenge.
     Challenge(Challenge),
     Incident(IncidentRow),
+    /// An anonymous aggregate group, whatever its count (groups below
+    /// [`crate::MIN_GROUP`] included: they are stored, only never returned).
+    Aggregate(AggregateRow),
+    /// A legal hold on a subject or one of its records.
+    LegalHold(LegalHold),
     Audit(AuditEntry),
     /// A signed audit checkpoint (its tenant is the archive's).
     Checkpoint(SignedCheckpoint),
@@ -123,7 +135,8 @@ pub trait ArchiveStore: Send + Sync + 'static {
     /// subjects (by id), records (by id), blind-index entries (by subject,
     /// category, hash), consent events (by id), requests (by id), outbox
     /// messages (by id), idempotent responses (by key), held records (by id),
-    /// verification challenges (by id), incidents (by id), audit entries (by
+    /// verification challenges (by id), incidents (by id), aggregates (by
+    /// purpose, category, bucket), legal holds (by id), audit entries (by
     /// seq) and signed checkpoints (by tree size). Ids and text compare by
     /// bytes, so every backend lists the same tenant in the same order.
     /// `NotFound` if the tenant does not exist.

@@ -1,7 +1,8 @@
 //! Conformance cases of [`IncidentStore`], [`VerificationStore`] and
 //! [`ArchiveStore`]: incidents and challenges change by compare-and-set with
 //! their outbox messages and audit entry, and a tenant holding every kind of
-//! row (held records, challenges, incidents, signed checkpoints included)
+//! row (held records, challenges, incidents, aggregates, legal holds, signed
+//! checkpoints included)
 //! moves to another store unchanged, its Merkle tree rebuilt there. A backend
 //! runs them with `custos_store::archive_conformance_tests!(fresh_store_expression);`.
 
@@ -16,10 +17,11 @@ use custos_audit::checkpoint::{Checkpoint, CheckpointSigner};
 use custos_audit::merkle;
 
 use crate::{
-    ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore, AuditDraft, Challenge, Erasure,
-    HeldRecord, IncidentRow, IncidentStore, LifecycleStore, MerkleStore, OutboxMessage, Outcome,
-    Record, RecordId, RequestStore, Store, StoreError, StoredTree, Subject, SubjectId,
-    SubjectState, SubjectWrite, Tenant, TenantId, Timestamp, Uuid, VerificationStore,
+    AggregateRow, ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore, AuditDraft, Challenge,
+    Erasure, HeldRecord, IncidentRow, IncidentStore, LegalHold, LifecycleStore, MerkleStore,
+    OutboxMessage, Outcome, Record, RecordId, RequestStore, RetentionStore, StatsStore, Store,
+    StoreError, StoredTree, Subject, SubjectId, SubjectState, SubjectWrite, Tenant, TenantId,
+    Timestamp, Uuid, VerificationStore,
 };
 
 /// Expands to `mod archive_conformance { … }`, one `#[test]` per case.
@@ -284,7 +286,8 @@ impl ArchiveSink for Collect {
     }
 }
 
-/// A tenant with a held record, challenges, incidents and signed checkpoints,
+/// A tenant with a held record, challenges, incidents, aggregates (one below
+/// [`crate::MIN_GROUP`]), legal holds and signed checkpoints,
 /// exported, imported into `target` in small batches, its tree caught up:
 /// the same rows, the same tree, checkpoints that match it.
 pub fn every_kind_of_row_round_trips<S>(source: S, target: S)
@@ -295,10 +298,12 @@ where
         + IncidentStore
         + VerificationStore
         + MerkleStore
-        + RequestStore,
+        + RequestStore
+        + StatsStore
+        + RetentionStore,
 {
     let t = tenant(&source, "moved");
-    let (kept, _) = subject(&source, &t);
+    let (kept, kept_records) = subject(&source, &t);
     let (erased, records) = subject(&source, &t);
     let invoice = &records[1];
     let held = HeldRecord {
@@ -343,6 +348,39 @@ where
             )
             .unwrap();
     }
+    let group = |purpose: &str, category: &str, bucket: &str, count: u64| AggregateRow {
+        purpose: purpose.into(),
+        category: category.into(),
+        bucket: bucket.into(),
+        count,
+    };
+    source
+        .add_to_aggregates(
+            &t,
+            &[
+                group("analytics", "user.demographic.age", "30-39", 7),
+                group("account", "user.contact.email", "", 2),
+                group("account", "user.demographic.age", "1980s", 5),
+            ],
+            &draft("aggregate", None),
+        )
+        .unwrap();
+    for (record, until) in [(None, None), (Some(kept_records[0].id), Some(at(900)))] {
+        source
+            .place_legal_hold(
+                &t,
+                &LegalHold {
+                    id: Uuid::new_v4(),
+                    subject: kept,
+                    record,
+                    reason: "litigation".into(),
+                    placed_at: at(45),
+                    until,
+                },
+                &draft("legal_hold.place", Some(kept)),
+            )
+            .unwrap();
+    }
     let signer = CheckpointSigner::from_seed(&[7; 32]);
     for secs in [50, 60] {
         source
@@ -381,9 +419,11 @@ where
             expected.held_records,
             expected.verification_challenges,
             expected.incidents,
+            expected.aggregates,
+            expected.legal_holds,
             expected.checkpoints
         ),
-        (1, 2, 2, 2)
+        (1, 2, 2, 3, 2, 2)
     );
     let sorted = |f: fn(&ArchiveRow) -> Option<Vec<u8>>| {
         let keys: Vec<Vec<u8>> = first.rows.iter().filter_map(f).collect();
@@ -397,6 +437,18 @@ where
     }));
     assert!(sorted(|r| match r {
         ArchiveRow::Incident(i) => Some(i.id.hyphenated().to_string().into_bytes()),
+        _ => None,
+    }));
+    assert!(sorted(|r| match r {
+        ArchiveRow::Aggregate(a) => Some(
+            [a.purpose.as_str(), a.category.as_str(), a.bucket.as_str()]
+                .join("\0")
+                .into_bytes(),
+        ),
+        _ => None,
+    }));
+    assert!(sorted(|r| match r {
+        ArchiveRow::LegalHold(h) => Some(h.id.hyphenated().to_string().into_bytes()),
         _ => None,
     }));
     assert!(sorted(|r| match r {
@@ -436,6 +488,12 @@ where
         target.subject(&t, erased).unwrap().unwrap().state,
         SubjectState::Erased
     );
+    // The group below k is carried but still not returned.
+    assert_eq!(
+        target.aggregates(&t, 0).unwrap(),
+        source.aggregates(&t, 0).unwrap()
+    );
+    assert_eq!(target.aggregates(&t, 0).unwrap().len(), 2);
     // Importing the tenant again is refused.
     assert!(target.import_rows(&t, &first.rows[..1]).is_err());
 }

@@ -95,6 +95,9 @@ pub trait Store: Send + Sync + 'static {
     /// `NotFound` otherwise.
     fn add_records(&self, write: &SubjectWrite<'_>) -> Result<AuditRef>;
     fn subject(&self, tenant: &TenantId, id: SubjectId) -> Result<Option<Subject>>;
+    /// Whether a legal hold on the whole subject is in force at `now` (no end, or
+    /// an end after `now`): reads then treat the subject as restricted.
+    fn subject_held(&self, tenant: &TenantId, id: SubjectId, now: Timestamp) -> Result<bool>;
     /// The subject and its records of the given categories (all when empty),
     /// after appending `audit`. `NotFound` if the subject does not exist.
     fn read_subject(

@@ -146,6 +146,43 @@ pub trait RetentionStore: Send + Sync + 'static {
     ) -> Result<AuditRef> {
         Err(unsupported())
     }
+
+    /// Ends a legal hold at `now` (its `until` becomes `now`), with `audit`, in one
+    /// transaction. `NotFound` if the subject has no such hold still in force.
+    fn lift_legal_hold(
+        &self,
+        _tenant: &TenantId,
+        _subject: SubjectId,
+        _hold: Uuid,
+        _now: Timestamp,
+        _audit: &AuditDraft,
+    ) -> Result<AuditRef> {
+        Err(unsupported())
+    }
+
+    /// The tenant's legal holds (one subject's when given), by placement time.
+    fn legal_holds(
+        &self,
+        _tenant: &TenantId,
+        _subject: Option<SubjectId>,
+    ) -> Result<Vec<LegalHold>> {
+        Err(unsupported())
+    }
+
+    /// Sets `expires_at` on the subject's live records of each listed category to
+    /// the time paired with it (only records collected for `purpose` when given),
+    /// in one transaction with `audit`. Returns how many records it set.
+    /// `NotFound` if the subject does not exist.
+    fn set_expiry(
+        &self,
+        _tenant: &TenantId,
+        _subject: SubjectId,
+        _expiries: &[(String, Timestamp)],
+        _purpose: Option<&str>,
+        _audit: &AuditDraft,
+    ) -> Result<u64> {
+        Err(unsupported())
+    }
 }
 
 /// The same for both traits: the backend has not implemented them yet.
@@ -425,6 +462,95 @@ pub mod conformance {
             Err(crate::StoreError::NotFound(_))
         ));
     }
+
+    pub fn event_expiries_and_subject_holds<S: Store + RetentionStore + LifecycleStore>(store: S) {
+        let (tenant, subject, recs) = setup(&store, "events");
+        let set = |purpose: Option<&str>| {
+            store.set_expiry(
+                &tenant,
+                subject,
+                &[
+                    ("user.name".to_owned(), at(40)),
+                    ("user.email".to_owned(), at(50)),
+                ],
+                purpose,
+                &draft("retention.event"),
+            )
+        };
+        assert_eq!(set(Some("newsletter")).unwrap(), 0, "other purpose");
+        assert_eq!(set(None).unwrap(), 3);
+        assert_eq!(set(Some("account")).unwrap(), 3);
+        let expiry = |id: RecordId| {
+            store
+                .subject_records(&tenant, subject)
+                .unwrap()
+                .into_iter()
+                .find(|r| r.id == id)
+                .unwrap()
+                .expires_at
+        };
+        assert_eq!(expiry(recs[4].id), Some(at(40)));
+        assert_eq!(expiry(recs[0].id), Some(at(50)));
+        assert_eq!(expiry(recs[2].id), Some(at(10)), "user.age untouched");
+        let missing = SubjectId(Uuid::now_v7());
+        assert!(matches!(
+            store.set_expiry(&tenant, missing, &[], None, &draft("retention.event")),
+            Err(crate::StoreError::NotFound(_))
+        ));
+
+        assert!(!store.subject_held(&tenant, subject, at(1)).unwrap());
+        let hold = |record: Option<RecordId>, until: Option<i64>| LegalHold {
+            id: Uuid::now_v7(),
+            subject,
+            record,
+            reason: "litigation".to_owned(),
+            placed_at: at(1),
+            until: until.map(at),
+        };
+        store
+            .place_legal_hold(&tenant, &hold(Some(recs[3].id), None), &draft("hold"))
+            .unwrap();
+        assert!(
+            !store.subject_held(&tenant, subject, at(2)).unwrap(),
+            "a record's hold is not the subject's"
+        );
+        store
+            .place_legal_hold(&tenant, &hold(None, Some(12)), &draft("hold"))
+            .unwrap();
+        assert!(store.subject_held(&tenant, subject, at(11)).unwrap());
+        assert!(
+            !store.subject_held(&tenant, subject, at(12)).unwrap(),
+            "ended"
+        );
+        let forever = hold(None, None);
+        store
+            .place_legal_hold(&tenant, &forever, &draft("hold"))
+            .unwrap();
+        assert!(store.subject_held(&tenant, subject, at(30)).unwrap());
+        store
+            .lift_legal_hold(&tenant, subject, forever.id, at(30), &draft("lift"))
+            .unwrap();
+        assert!(
+            !store.subject_held(&tenant, subject, at(30)).unwrap(),
+            "lifted"
+        );
+        assert!(matches!(
+            store.lift_legal_hold(&tenant, subject, forever.id, at(31), &draft("lift")),
+            Err(crate::StoreError::NotFound(_))
+        ));
+        let all = store.legal_holds(&tenant, Some(subject)).unwrap();
+        assert_eq!(all.len(), 3);
+        let lifted = all.iter().find(|h| h.id == forever.id).unwrap();
+        assert_eq!(lifted.until, Some(at(30)));
+        assert_eq!(lifted.reason, "litigation");
+        assert_eq!(store.legal_holds(&tenant, None).unwrap().len(), 3);
+        assert!(
+            store
+                .legal_holds(&tenant, Some(missing))
+                .unwrap()
+                .is_empty()
+        );
+    }
 }
 
 #[cfg(feature = "conformance")]
@@ -445,6 +571,10 @@ macro_rules! retention_conformance_tests {
             #[test]
             fn holds_and_restriction_are_flagged() {
                 $crate::stats::conformance::holds_and_restriction_are_flagged($fresh);
+            }
+            #[test]
+            fn event_expiries_and_subject_holds() {
+                $crate::stats::conformance::event_expiries_and_subject_holds($fresh);
             }
         }
     };

@@ -1147,3 +1147,214 @@ fn simulate_prints_the_timeline_and_exits_2_on_a_broken_scenario() {
         text(&out.stderr)
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// `custos policy publish`: a changed policy goes out with its notices.
+
+/// A data directory served once (its first policy version published) with one
+/// customer; returns it, the customer's id, and a changed policy file whose
+/// change needs notice (the controller's name).
+fn served_once_with_a_customer() -> (PathBuf, String, PathBuf) {
+    let root = tempdir();
+    let data = root.join("data");
+    let mut server = Server::start(&data);
+    let admin = server.admin_key();
+    let subject = write_customer(&server, &admin);
+    drop(server);
+    let changed = root.join("changed.toml");
+    let text = std::fs::read_to_string(data.join("policy.toml")).unwrap();
+    assert!(text.contains("name = \"PLUME SASU\""));
+    std::fs::write(
+        &changed,
+        text.replace("name = \"PLUME SASU\"", "name = \"PLUME SAS\""),
+    )
+    .unwrap();
+    (data, subject, changed)
+}
+
+/// RFC 3339 text of now plus `days`.
+#[allow(clippy::disallowed_methods)]
+fn days_from_now(days: i64) -> String {
+    (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(days * 24)).to_string()
+}
+
+#[test]
+fn policy_publish_with_enough_notice_writes_the_notices() {
+    let (data, subject, changed) = served_once_with_a_customer();
+    let out = custos(&[
+        "policy",
+        "publish",
+        changed.to_str().unwrap(),
+        "--effective-at",
+        &days_from_now(40),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("published policy version 2"), "{stdout}");
+    assert!(stdout.contains("impact: notice"), "{stdout}");
+    assert!(stdout.contains("notices written: 1"), "{stdout}");
+    assert!(
+        stdout.contains("earliest allowed effective date: 20"),
+        "{stdout}"
+    );
+
+    // The notice is in the outbox, with the version and the change, no value.
+    use custos_store::{RequestStore, Store};
+    let store = custos_store_sqlite::SqliteStore::open(
+        data.join("custos.db"),
+        custos_store_sqlite::SqliteOptions::default(),
+    )
+    .unwrap();
+    let tenant = custos_store::TenantId::new("default").unwrap();
+    let id = custos_store::SubjectId(custos_store::Uuid::try_parse(&subject).unwrap());
+    let notices: Vec<_> = store
+        .outbox_of(&tenant, id)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "policy.change")
+        .collect();
+    assert_eq!(notices.len(), 1);
+    let payload: serde_json::Value = serde_json::from_str(&notices[0].payload).unwrap();
+    assert_eq!(payload["policy_version"], 2);
+    assert_eq!(payload["impact"], "notice");
+    assert!(!notices[0].payload.contains("Camille"));
+    assert_eq!(store.policy_versions(&tenant).unwrap().len(), 2);
+
+    // A date that is not RFC 3339 is refused.
+    let out = custos(&[
+        "policy",
+        "publish",
+        changed.to_str().unwrap(),
+        "--effective-at",
+        "yesterday",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("RFC 3339"));
+}
+
+#[test]
+fn policy_publish_with_too_short_notice_exits_2_naming_the_earliest_date() {
+    let (data, _, changed) = served_once_with_a_customer();
+    let out = custos(&[
+        "policy",
+        "publish",
+        changed.to_str().unwrap(),
+        "--effective-at",
+        &days_from_now(10),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let earliest = stderr
+        .split("must be ")
+        .nth(1)
+        .and_then(|rest| rest.split(" or later").next())
+        .unwrap_or_else(|| panic!("no earliest date in {stderr}"));
+    let earliest: jiff::Timestamp = earliest.parse().unwrap();
+    let (low, high): (jiff::Timestamp, jiff::Timestamp) = (
+        days_from_now(29).parse().unwrap(),
+        days_from_now(31).parse().unwrap(),
+    );
+    assert!(low < earliest && earliest < high, "{stderr}");
+    assert!(stderr.contains("VAULT-0185"), "{stderr}");
+    // Nothing was published. With --allow-short-notice (a change the law
+    // mandates) it goes out, notices included.
+    let out = custos(&[
+        "policy",
+        "publish",
+        changed.to_str().unwrap(),
+        "--effective-at",
+        &days_from_now(10),
+        "--allow-short-notice",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("published policy version 2"), "{stdout}");
+    assert!(stdout.contains("notices written: 1"), "{stdout}");
+}
+
+#[test]
+fn serve_refuses_a_silently_changed_policy_file() {
+    let (data, _, changed) = served_once_with_a_customer();
+    std::fs::copy(&changed, data.join("policy.toml")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env_remove("CUSTOS_POLICY")
+        .env_remove("CUSTOS_DATABASE_URL")
+        .current_dir(workspace())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("custos policy publish"), "{stderr}");
+    assert!(stderr.contains("policy version 1"), "{stderr}");
+    // Published with its notices, the same file serves.
+    let out = custos(&[
+        "policy",
+        "publish",
+        data.join("policy.toml").to_str().unwrap(),
+        "--effective-at",
+        &days_from_now(40),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let server = Server::start(&data);
+    drop(server);
+}
+
+#[test]
+fn holds_place_list_and_lift_from_the_command_line() {
+    let data = tempdir().join("data");
+    let dir = data.to_str().unwrap();
+    let mut server = Server::start(&data);
+    let admin = server.admin_key();
+    let subject = write_customer(&server, &admin);
+    drop(server);
+
+    let out = custos(&[
+        "holds",
+        "place",
+        &subject,
+        "--reason",
+        "litigation",
+        "--until",
+        "soon",
+        "--data-dir",
+        dir,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("RFC 3339"));
+    let out = custos(&[
+        "holds",
+        "place",
+        &subject,
+        "--reason",
+        "litigation 2026-17",
+        "--until",
+        "2099-01-01T00:00:00Z",
+        "--data-dir",
+        dir,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let hold: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hold["active"], true);
+    let id = hold["id"].as_str().unwrap().to_owned();
+    let out = custos(&["holds", "lift", &subject, &id, "--data-dir", dir]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = custos(&["holds", "lift", &subject, &id, "--data-dir", dir]);
+    assert_eq!(out.status.code(), Some(2), "lifted once");
+    let out = custos(&["holds", "list", "--subject", &subject, "--data-dir", dir]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(all[0]["id"], id.as_str());
+    assert_eq!(all[0]["active"], false);
+}

@@ -182,6 +182,68 @@ fn import(data_dir: &Path, database_url: &str, input: &Path) -> std::process::Ou
     ])
 }
 
+fn sqlite_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("custos.db")
+}
+
+/// A legal hold on `subject` and two aggregate groups, written straight into
+/// the default tenant of the SQLite file at `db`.
+fn place_retention_rows(db: &Path, subject: &str) {
+    use custos_store::{
+        AggregateRow, AuditDraft, LegalHold, Outcome, RetentionStore, StatsStore, SubjectId,
+        TenantId, Timestamp, Uuid,
+    };
+    let store = custos_store_sqlite::SqliteStore::open(db, Default::default()).unwrap();
+    let tenant = TenantId::new("default").unwrap();
+    let at = Timestamp::from_second(1_780_000_000).unwrap();
+    let draft = |action: &str| AuditDraft {
+        at,
+        actor: "operator".into(),
+        key_id: None,
+        action: action.into(),
+        purpose: None,
+        subject: None,
+        categories: Vec::new(),
+        outcome: Outcome::Allow,
+        reason: "test".into(),
+        request_id: None,
+    };
+    let subject = SubjectId(Uuid::try_parse(subject).unwrap());
+    store
+        .place_legal_hold(
+            &tenant,
+            &LegalHold {
+                id: Uuid::new_v4(),
+                subject,
+                record: None,
+                reason: "litigation pending".into(),
+                placed_at: at,
+                until: Some(Timestamp::from_second(1_790_000_000).unwrap()),
+            },
+            &AuditDraft {
+                subject: Some(subject),
+                ..draft("legal_hold.place")
+            },
+        )
+        .unwrap();
+    let group = |category: &str, bucket: &str, count: u64| AggregateRow {
+        purpose: "account".into(),
+        category: category.into(),
+        bucket: bucket.into(),
+        count,
+    };
+    store
+        .add_to_aggregates(
+            &tenant,
+            &[
+                group("user.name", "", 6),
+                group("user.contact.email", "", 2),
+            ],
+            &draft("aggregate"),
+        )
+        .unwrap();
+}
+
 /// SQLite → PostgreSQL → SQLite: the archives are byte for byte the same, the
 /// data reads back through the vault, and a second import is refused.
 #[test]
@@ -281,6 +343,9 @@ fn a_tenant_moves_sqlite_to_postgres_to_sqlite_unchanged() {
         source.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // Retention rows, placed through the store API on the source file (a sweep
+    // needs time to pass): a legal hold and aggregates, one group below k.
+    place_retention_rows(&sqlite_path(&source), &subjects[0]);
     let out = custos(&[
         "audit",
         "checkpoint",
@@ -300,6 +365,8 @@ fn a_tenant_moves_sqlite_to_postgres_to_sqlite_unchanged() {
         "\"held_record\"",
         "\"verification_challenge\"",
         "\"incident\"",
+        "\"aggregate\"",
+        "\"legal_hold\"",
         "\"audit\"",
         "\"checkpoint\"",
     ] {

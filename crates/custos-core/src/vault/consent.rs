@@ -162,7 +162,7 @@ pub fn purpose_notice_text(policy: &Policy, purpose: &str) -> Option<String> {
     ))
 }
 
-impl<S: Store + ConsentStore> Vault<S> {
+impl<S: Store + ConsentStore + custos_store::RetentionStore> Vault<S> {
     /// Records a consent decision for a subject.
     pub fn record_consent(
         &self,
@@ -272,6 +272,24 @@ impl<S: Store + ConsentStore> Vault<S> {
             at: self.clock.now(),
         };
         self.append_event(actor, &event, ctx)?;
+        // A withdrawal starts the clock of retention that counts from it.
+        if matches!(input.action, ConsentAction::Withdraw)
+            && policy.category.values().any(|c| {
+                c.retention
+                    .as_ref()
+                    .and_then(|r| r.rule())
+                    .is_some_and(|r| r.after == custos_policy::period::Trigger::ConsentWithdrawal)
+            })
+        {
+            self.record_event(
+                actor,
+                subject,
+                custos_policy::period::Trigger::ConsentWithdrawal,
+                Some(event.at),
+                Some(&input.purpose),
+                ctx,
+            )?;
+        }
         Ok(receipt(&event, Some(notice)))
     }
 

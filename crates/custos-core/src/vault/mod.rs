@@ -9,6 +9,7 @@
 //! concerns.
 
 pub mod consent;
+pub mod events;
 pub mod export;
 pub mod gates;
 pub mod lifecycle;

@@ -98,7 +98,13 @@ impl<S: Store> Vault<S> {
         }
 
         // A gate closes the whole purpose for this person.
-        let gate = if row.state == SubjectState::Restricted && !decision.during_restriction {
+        // A legal hold in force isolates the subject like a restriction (P0-17).
+        let restricted = row.state == SubjectState::Restricted
+            || (!decision.during_restriction
+                && self
+                    .store
+                    .subject_held(&actor.tenant, subject, self.now())?);
+        let gate = if restricted && !decision.during_restriction {
             Some(WithheldReason::Restricted)
         } else if decision.anonymised_only {
             Some(WithheldReason::AnonymisedOnly)

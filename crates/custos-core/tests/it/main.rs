@@ -19,6 +19,7 @@ mod lifecycle;
 mod processor;
 mod reads;
 mod retention;
+mod retention_events;
 mod rights;
 mod seed_promises;
 mod verification;

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use custos_core::vault::RequestCtx;
 use custos_core::vault::consent::ConsentInput;
-use custos_store::{ConsentStore, Store, SubjectId, Uuid};
+use custos_store::{ConsentStore, RetentionStore, Store, SubjectId, Uuid};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -31,7 +31,7 @@ fn ctx(auth: &Authed) -> RequestCtx {
     }
 }
 
-pub async fn record<S: Store + ConsentStore>(
+pub async fn record<S: Store + ConsentStore + RetentionStore>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path(id): Path<String>,
@@ -48,7 +48,7 @@ pub async fn record<S: Store + ConsentStore>(
     Ok((StatusCode::CREATED, Json(receipt)).into_response())
 }
 
-pub async fn export<S: Store + ConsentStore>(
+pub async fn export<S: Store + ConsentStore + RetentionStore>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path(id): Path<String>,
@@ -71,7 +71,7 @@ pub struct Signal {
     signal: String,
 }
 
-pub async fn signal<S: Store + ConsentStore>(
+pub async fn signal<S: Store + ConsentStore + RetentionStore>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path(id): Path<String>,
@@ -100,7 +100,7 @@ pub struct TokenRequest {
     purpose: String,
 }
 
-pub async fn mint_unsubscribe<S: Store + ConsentStore>(
+pub async fn mint_unsubscribe<S: Store + ConsentStore + RetentionStore>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path(id): Path<String>,
@@ -160,7 +160,7 @@ fn page(title: &str, body: &str) -> Response {
 }
 
 /// GET never changes anything (mail scanners follow links): it shows a button.
-pub async fn unsubscribe_page<S: Store + ConsentStore>(
+pub async fn unsubscribe_page<S: Store + ConsentStore + RetentionStore>(
     State(state): State<Arc<AppState<S>>>,
     Path(token): Path<String>,
 ) -> Response {
@@ -182,7 +182,7 @@ pub async fn unsubscribe_page<S: Store + ConsentStore>(
 }
 
 /// POST withdraws consent (also RFC 8058 one-click `List-Unsubscribe-Post`).
-pub async fn unsubscribe<S: Store + ConsentStore>(
+pub async fn unsubscribe<S: Store + ConsentStore + RetentionStore>(
     State(state): State<Arc<AppState<S>>>,
     Path(token): Path<String>,
     headers: HeaderMap,

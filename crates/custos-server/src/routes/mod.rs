@@ -2,6 +2,7 @@
 
 mod admin;
 mod consent;
+mod events;
 mod incidents;
 mod lifecycle;
 mod requests;
@@ -16,7 +17,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use custos_store::{
-    ConsentStore, IncidentStore, LifecycleStore, RequestStore, Store, VerificationStore,
+    ConsentStore, IncidentStore, LifecycleStore, RequestStore, RetentionStore, Store,
+    VerificationStore,
 };
 use serde_json::json;
 
@@ -24,7 +26,13 @@ use crate::problem::ApiError;
 use crate::{AppState, openapi};
 
 pub fn routes<
-    S: Store + ConsentStore + RequestStore + VerificationStore + LifecycleStore + IncidentStore,
+    S: Store
+        + ConsentStore
+        + RequestStore
+        + VerificationStore
+        + LifecycleStore
+        + IncidentStore
+        + RetentionStore,
 >() -> Router<Arc<AppState<S>>> {
     Router::new()
         .route("/healthz", get(healthz::<S>))
@@ -46,6 +54,15 @@ pub fn routes<
         )
         .route("/v1/subjects/{id}/erasure", post(lifecycle::erase::<S>))
         .route("/v1/subjects/{id}/held", get(lifecycle::held::<S>))
+        .route("/v1/subjects/{id}/events", post(events::record::<S>))
+        .route(
+            "/v1/subjects/{id}/legal-holds",
+            post(events::place_hold::<S>),
+        )
+        .route(
+            "/v1/subjects/{id}/legal-holds/{hold}",
+            delete(events::lift_hold::<S>),
+        )
         .route("/v1/lookup", post(subjects::lookup::<S>))
         .route(
             "/v1/subjects/{id}/consents",

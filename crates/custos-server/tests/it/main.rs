@@ -963,7 +963,7 @@ async fn health_and_metrics_carry_no_personal_data() {
 
 /// Every route of the router, with its methods. Kept by hand on purpose: adding a
 /// route means adding it here and to the OpenAPI document.
-const ROUTES: [(&str, &[&str]); 31] = [
+const ROUTES: [(&str, &[&str]); 34] = [
     ("/healthz", &["get"]),
     ("/metrics", &["get"]),
     ("/v1/openapi.json", &["get"]),
@@ -977,6 +977,9 @@ const ROUTES: [(&str, &[&str]); 31] = [
     ("/v1/subjects/{id}/restriction", &["delete", "post"]),
     ("/v1/subjects/{id}/erasure", &["post"]),
     ("/v1/subjects/{id}/held", &["get"]),
+    ("/v1/subjects/{id}/events", &["post"]),
+    ("/v1/subjects/{id}/legal-holds", &["post"]),
+    ("/v1/subjects/{id}/legal-holds/{hold}", &["delete"]),
     ("/v1/lookup", &["post"]),
     ("/v1/subjects/{id}/consents", &["get", "post"]),
     ("/v1/subjects/{id}/signals", &["post"]),
@@ -1928,4 +1931,102 @@ async fn an_under_age_birth_date_is_refused_with_its_pointer_and_not_echoed() {
     assert_eq!(v["errors"][0]["code"], "VAULT-0180");
     assert!(!r.text().contains("2014"), "{}", r.text());
     assert_eq!(app.subjects(), 0);
+}
+
+#[tokio::test]
+async fn retention_events_over_http_set_expiries_from_the_event() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let uri = format!("/v1/subjects/{subject}/events");
+    let body = json!({ "event": "last_activity", "at": "2026-01-15T10:00:00Z" });
+    let r = a.send_json("POST", &uri, &a.sales, Some(&body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let out = r.json();
+    assert_eq!(out["event"], "last_activity");
+    assert!(out["records"].as_u64().unwrap() >= 2, "{out}");
+    let name = out["expiries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["category"] == "user.name")
+        .unwrap();
+    assert_eq!(name["expires_at"], "2029-01-15T10:00:00Z");
+    let p = assert_problem(
+        &a.send_json(
+            "POST",
+            &uri,
+            &a.sales,
+            Some(&json!({ "event": "birthday" })),
+        )
+        .await,
+        422,
+        "VAULT-0001",
+    );
+    assert_eq!(p["errors"][0]["code"], "VAULT-0190");
+    let missing = format!("/v1/subjects/{}/events", uuid::Uuid::now_v7());
+    assert_problem(
+        &a.send_json(
+            "POST",
+            &missing,
+            &a.sales,
+            Some(&json!({ "event": "account_closure" })),
+        )
+        .await,
+        404,
+        "VAULT-0005",
+    );
+}
+
+#[tokio::test]
+async fn legal_holds_over_http_are_admin_only_and_need_an_end() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let uri = format!("/v1/subjects/{subject}/legal-holds");
+    let body = json!({ "reason": "litigation 2026-17", "until": "2099-01-01T00:00:00Z" });
+    assert_problem(
+        &a.send_json("POST", &uri, &a.sales, Some(&body)).await,
+        403,
+        "AUTH-0003",
+    );
+    let r = a.send_json("POST", &uri, &a.admin, Some(&body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["until"], "2099-01-01T00:00:00Z");
+    let past = json!({ "reason": "litigation", "until": "2000-01-01T00:00:00Z" });
+    let p = assert_problem(
+        &a.send_json("POST", &uri, &a.admin, Some(&past)).await,
+        422,
+        "VAULT-0001",
+    );
+    assert_eq!(p["errors"][0]["code"], "VAULT-0191");
+}
+
+#[tokio::test]
+async fn lifting_a_legal_hold_over_http_ends_it_once() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let body = json!({ "reason": "litigation 2026-17", "until": "2099-01-01T00:00:00Z" });
+    let r = a
+        .send_json(
+            "POST",
+            &format!("/v1/subjects/{subject}/legal-holds"),
+            &a.admin,
+            Some(&body),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let hold = r.json()["id"].as_str().unwrap().to_owned();
+    let uri = format!("/v1/subjects/{subject}/legal-holds/{hold}");
+    assert_problem(
+        &a.send_json("DELETE", &uri, &a.sales, None).await,
+        403,
+        "AUTH-0003",
+    );
+    let r = a.send_json("DELETE", &uri, &a.admin, None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let p = assert_problem(
+        &a.send_json("DELETE", &uri, &a.admin, None).await,
+        422,
+        "VAULT-0001",
+    );
+    assert_eq!(p["errors"][0]["code"], "VAULT-0192");
 }
