@@ -290,12 +290,19 @@ struct Server {
 impl Server {
     /// Starts `custos serve` on a free port and waits (bounded) until it says where it listens.
     fn start(data_dir: &std::path::Path) -> Server {
+        Server::spawn(data_dir, &[])
+    }
+
+    /// `start` with more arguments for `custos serve`. The environment's `CUSTOS_*`
+    /// settings are removed so that only the arguments decide.
+    fn spawn(data_dir: &std::path::Path, extra: &[&str]) -> Server {
         use std::io::BufRead;
         use std::process::Stdio;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_custos"));
         cmd.args(["serve", "--data-dir"])
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
             .current_dir(workspace())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -312,6 +319,8 @@ impl Server {
             "CUSTOS_LISTEN",
             "CUSTOS_DATABASE_URL",
             "CUSTOS_RATE_LIMIT",
+            "CUSTOS_KEY_FILE",
+            "CUSTOS_OUTBOX_DIR",
         ] {
             cmd.env_remove(var);
         }
@@ -851,59 +860,9 @@ fn start_server_on(data_dir: &std::path::Path, database_url: &str) -> Server {
 
 /// `start_server_on` with more arguments for `custos serve`.
 fn start_server_with(data_dir: &std::path::Path, database_url: &str, extra: &[&str]) -> Server {
-    use std::io::BufRead;
-    use std::process::Stdio;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_custos"));
-    cmd.args(["serve", "--data-dir"])
-        .arg(data_dir)
-        .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
-        .args(extra)
-        .current_dir(workspace())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(log_path(data_dir))
-                .unwrap(),
-        ));
-    for var in [
-        "CUSTOS_DATA_DIR",
-        "CUSTOS_POLICY",
-        "CUSTOS_LISTEN",
-        "CUSTOS_DATABASE_URL",
-        "CUSTOS_RATE_LIMIT",
-        "CUSTOS_KEY_FILE",
-        "CUSTOS_OUTBOX_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
-    let mut child = cmd.spawn().expect("start custos serve");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut server = Server {
-        child,
-        addr: String::new(),
-        lines,
-        seen: Vec::new(),
-    };
-    let line = server.wait_for("listening on http://");
-    server.addr = line
-        .split("listening on http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap()
-        .to_owned();
-    server
+    let mut args = vec!["--database-url", database_url];
+    args.extend_from_slice(extra);
+    Server::spawn(data_dir, &args)
 }
 
 #[test]
