@@ -8,136 +8,35 @@
     missing_docs
 )]
 
+mod common;
+
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use custos_core::api_keys::{KeySpec, issue};
-use custos_core::clock::{Clock, SystemClock};
-use custos_core::consent::NothingRecorded;
-use custos_core::tenant::{ensure_tenant, publish_policy};
-use custos_core::vault::{Actor, NewRecord, RequestCtx, Vault, WriteRequest};
-use custos_crypto::{KeyFile, KeyRing};
-use custos_store::TenantId;
+use custos_core::vault::RequestCtx;
 use custos_store_sqlite::{SqliteOptions, SqliteStore};
-use serde_json::json;
 
-const POLICY: &str = include_str!("../../../policies/plume-sasu.toml");
-
-fn ten_fields(i: usize) -> WriteRequest {
-    let rec = |c: &str, v: serde_json::Value| NewRecord {
-        category: c.into(),
-        value: v,
-        purpose: "account".into(),
-        source: None,
+fn store(durable: bool) -> Arc<SqliteStore> {
+    let options = SqliteOptions {
+        durable_commits: durable,
+        ..SqliteOptions::default()
     };
-    WriteRequest {
-        jurisdiction: None,
-        settings: Default::default(),
-        records: vec![
-            rec("user.name", json!(format!("Person {i}"))),
-            rec(
-                "user.contact.email",
-                json!(format!("person{i}@example.com")),
-            ),
-            rec(
-                "user.contact.phone_number",
-                json!(format!("+3361{:07}", i % 10_000_000)),
-            ),
-            rec(
-                "user.contact.address",
-                json!(format!("{i} rue de la Paix, 75002 Paris")),
-            ),
-            rec("user.demographic.date_of_birth", json!("1990-05-17")),
-            rec("user.account.profile", json!("cyclist, commutes daily")),
-            rec(
-                "user.behavior.login_history",
-                json!("2026-11-01T08:00:00Z web"),
-            ),
-            rec("user.account.profile", json!("prefers email")),
-            rec("user.name", json!(format!("P. {i}"))),
-            rec("user.contact.address", json!("PO box 12")),
-        ],
-    }
-}
-
-fn setup(durable: bool) -> (Vault<SqliteStore>, Actor) {
-    let store = Arc::new(
-        SqliteStore::open_temporary_with(SqliteOptions {
-            durable_commits: durable,
-            ..SqliteOptions::default()
-        })
-        .unwrap(),
-    );
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let file = KeyFile::generate("bench").unwrap();
-    let keys = Arc::new(KeyRing::from_keyfile(&file));
-    let tenant = TenantId::new("bench").unwrap();
-    ensure_tenant(store.as_ref(), &tenant, "Bench", clock.now()).unwrap();
-    publish_policy(
-        store.as_ref(),
-        &tenant,
-        POLICY,
-        "plume-sasu.toml",
-        clock.now(),
-        clock.now(),
-    )
-    .unwrap();
-    let spec = KeySpec {
-        label: "bench".into(),
-        role: "sales_order_delivery".into(),
-        purposes: vec![],
-        admin: false,
-    };
-    let key = issue(store.as_ref(), &keys, &tenant, &spec, "bench", clock.now()).unwrap();
-    let actor = Actor {
-        tenant,
-        key_id: key.key.id,
-        role: key.key.role,
-        purposes: vec![],
-        admin: false,
-    };
-    (
-        Vault::new(store, keys, clock, Arc::new(NothingRecorded)),
-        actor,
-    )
+    Arc::new(SqliteStore::open_temporary_with(options).unwrap())
 }
 
 fn bench(c: &mut Criterion) {
-    let (vault, actor) = setup(false);
-    let ctx = RequestCtx::default();
-    let mut subjects = Vec::with_capacity(10_000);
-    for i in 0..10_000 {
-        subjects.push(
-            vault
-                .create_subject(&actor, &ten_fields(i), &ctx)
-                .unwrap()
-                .written()
-                .subject,
-        );
-    }
-    let mut g = c.benchmark_group("vault");
-    let mut i = 10_000;
-    g.bench_function("write_subject_10_fields", |b| {
-        b.iter(|| {
-            i += 1;
-            vault.create_subject(&actor, &ten_fields(i), &ctx).unwrap()
-        })
-    });
-    let mut n = 0usize;
-    g.bench_function("read_subject_10_fields_of_10k", |b| {
-        b.iter(|| {
-            n = (n + 7919) % subjects.len();
-            vault.read(&actor, subjects[n], "account", &ctx).unwrap()
-        })
-    });
-    g.finish();
+    let (vault, actor) = common::vault_over(store(false));
+    common::write_and_read(c, "vault", &vault, &actor);
 
-    let (vault, actor) = setup(true);
+    let (vault, actor) = common::vault_over(store(true));
+    let ctx = RequestCtx::default();
     let mut j = 0;
     c.bench_function("vault/write_subject_10_fields_durable", |b| {
         b.iter(|| {
             j += 1;
-            vault.create_subject(&actor, &ten_fields(j), &ctx).unwrap()
+            vault
+                .create_subject(&actor, &common::ten_fields(j), &ctx)
+                .unwrap()
         })
     });
 }
