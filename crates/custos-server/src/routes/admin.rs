@@ -12,18 +12,10 @@ use custos_store::Store;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::blocking;
+use super::{blocking, require_admin};
 use crate::AppState;
 use crate::body::{Authed, JsonBody};
 use crate::problem::ApiError;
-
-fn require_admin(auth: &Authed) -> Result<(), ApiError> {
-    if auth.actor.admin {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden_admin().with_request_id(&auth.request_id))
-    }
-}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -7,29 +7,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use custos_core::vault::RequestCtx;
 use custos_core::vault::consent::ConsentInput;
-use custos_store::{ConsentStore, RetentionStore, Store, SubjectId, Uuid};
+use custos_store::{ConsentStore, RetentionStore, Store};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::blocking;
+use super::{blocking, ctx, subject_param};
 use crate::AppState;
 use crate::body::{Authed, JsonBody};
 use crate::problem::ApiError;
-
-fn subject_id(raw: &str, rid: &str) -> Result<SubjectId, ApiError> {
-    Uuid::parse_str(raw).map(SubjectId).map_err(|_| {
-        ApiError::bad_request("HTTP-0401", "the subject id is not a UUID").with_request_id(rid)
-    })
-}
-
-fn ctx(auth: &Authed) -> RequestCtx {
-    RequestCtx {
-        request_id: Some(auth.request_id.clone()),
-        idempotency: None,
-    }
-}
 
 pub async fn record<S: Store + ConsentStore + RetentionStore>(
     State(state): State<Arc<AppState<S>>>,
@@ -37,7 +23,7 @@ pub async fn record<S: Store + ConsentStore + RetentionStore>(
     Path(id): Path<String>,
     body: JsonBody<ConsentInput>,
 ) -> Result<Response, ApiError> {
-    let subject = subject_id(&id, &auth.request_id)?;
+    let subject = subject_param(&id, &auth.request_id)?;
     let rid = auth.request_id.clone();
     let receipt = blocking(&rid, move || {
         Ok(state
@@ -53,7 +39,7 @@ pub async fn export<S: Store + ConsentStore + RetentionStore>(
     auth: Authed,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let subject = subject_id(&id, &auth.request_id)?;
+    let subject = subject_param(&id, &auth.request_id)?;
     let rid = auth.request_id.clone();
     let record = blocking(&rid, move || {
         Ok(state
@@ -77,7 +63,7 @@ pub async fn signal<S: Store + ConsentStore + RetentionStore>(
     Path(id): Path<String>,
     body: JsonBody<Signal>,
 ) -> Result<Response, ApiError> {
-    let subject = subject_id(&id, &auth.request_id)?;
+    let subject = subject_param(&id, &auth.request_id)?;
     if body.value.signal != "gpc" {
         return Err(
             ApiError::bad_request("HTTP-0407", "the only signal understood is \"gpc\"")
@@ -106,7 +92,7 @@ pub async fn mint_unsubscribe<S: Store + ConsentStore + RetentionStore>(
     Path(id): Path<String>,
     body: JsonBody<TokenRequest>,
 ) -> Result<Response, ApiError> {
-    let subject = subject_id(&id, &auth.request_id)?;
+    let subject = subject_param(&id, &auth.request_id)?;
     let rid = auth.request_id.clone();
     let purpose = body.value.purpose;
     let token = blocking(&rid, move || {

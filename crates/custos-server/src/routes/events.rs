@@ -7,29 +7,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use custos_core::vault::RequestCtx;
 use custos_core::vault::events::parse_event;
-use custos_store::{RetentionStore, Store, SubjectId, Timestamp, Uuid};
+use custos_store::{RetentionStore, Store, Timestamp, Uuid};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::blocking;
+use super::{blocking, ctx, subject_param};
 use crate::AppState;
 use crate::body::{Authed, JsonBody};
 use crate::problem::ApiError;
-
-fn subject_id(raw: &str, rid: &str) -> Result<SubjectId, ApiError> {
-    Uuid::parse_str(raw).map(SubjectId).map_err(|_| {
-        ApiError::bad_request("HTTP-0401", "the subject id is not a UUID").with_request_id(rid)
-    })
-}
-
-fn ctx(auth: &Authed) -> RequestCtx {
-    RequestCtx {
-        request_id: Some(auth.request_id.clone()),
-        idempotency: None,
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,7 +36,7 @@ pub async fn record<S: Store + RetentionStore>(
     body: JsonBody<EventBody>,
 ) -> Result<Response, ApiError> {
     let rid = auth.request_id.clone();
-    let subject = subject_id(&id, &rid)?;
+    let subject = subject_param(&id, &rid)?;
     let out = blocking(&rid, move || {
         let b = &body.value;
         let event = parse_event(&b.event)?;
@@ -83,7 +69,7 @@ pub async fn place_hold<S: Store + RetentionStore>(
     body: JsonBody<HoldBody>,
 ) -> Result<Response, ApiError> {
     let rid = auth.request_id.clone();
-    let subject = subject_id(&id, &rid)?;
+    let subject = subject_param(&id, &rid)?;
     if !auth.actor.admin {
         return Err(ApiError::forbidden_admin().with_request_id(&rid));
     }
@@ -117,7 +103,7 @@ pub async fn lift_hold<S: Store + RetentionStore>(
     Path((id, hold)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let rid = auth.request_id.clone();
-    let subject = subject_id(&id, &rid)?;
+    let subject = subject_param(&id, &rid)?;
     let hold = Uuid::parse_str(&hold).map_err(|_| {
         ApiError::bad_request("HTTP-0401", "the hold id is not a UUID").with_request_id(&rid)
     })?;

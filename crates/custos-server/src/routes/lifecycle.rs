@@ -6,29 +6,14 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use custos_core::vault::RequestCtx;
 use custos_core::vault::lifecycle::{EraseRequest, RectifyRequest};
-use custos_store::{LifecycleStore, RecordId, Store, SubjectId, Uuid};
+use custos_store::{LifecycleStore, RecordId, Store, SubjectId};
 use serde::Deserialize;
 
-use super::blocking;
+use super::{blocking, ctx, uuid_param};
 use crate::AppState;
 use crate::body::{Authed, JsonBody};
 use crate::problem::ApiError;
-
-fn id(raw: &str, rid: &str, what: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| {
-        ApiError::bad_request("HTTP-0401", format!("the {what} id is not a UUID"))
-            .with_request_id(rid)
-    })
-}
-
-fn ctx(auth: &Authed) -> RequestCtx {
-    RequestCtx {
-        request_id: Some(auth.request_id.clone()),
-        idempotency: None,
-    }
-}
 
 /// `PATCH /v1/subjects/{id}/records/{record}`: replaces one record's value.
 pub async fn rectify<S: Store + LifecycleStore>(
@@ -38,8 +23,8 @@ pub async fn rectify<S: Store + LifecycleStore>(
     body: JsonBody<RectifyRequest>,
 ) -> Result<Response, ApiError> {
     let rid = auth.request_id.clone();
-    let subject = SubjectId(id(&subject, &rid, "subject")?);
-    let record = RecordId(id(&record, &rid, "record")?);
+    let subject = SubjectId(uuid_param(&subject, &rid, "subject")?);
+    let record = RecordId(uuid_param(&record, &rid, "record")?);
     let ctx = ctx(&auth);
     let out = blocking(&rid, move || {
         Ok(state
@@ -57,7 +42,7 @@ pub async fn restrict<S: Store + LifecycleStore>(
     Path(subject): Path<String>,
 ) -> Result<Response, ApiError> {
     let rid = auth.request_id.clone();
-    let subject = SubjectId(id(&subject, &rid, "subject")?);
+    let subject = SubjectId(uuid_param(&subject, &rid, "subject")?);
     let ctx = ctx(&auth);
     let out = blocking(&rid, move || {
         Ok(state.vault.restrict(&auth.actor, subject, &ctx)?)
@@ -73,7 +58,7 @@ pub async fn lift<S: Store + LifecycleStore>(
     Path(subject): Path<String>,
 ) -> Result<Response, ApiError> {
     let rid = auth.request_id.clone();
-    let subject = SubjectId(id(&subject, &rid, "subject")?);
+    let subject = SubjectId(uuid_param(&subject, &rid, "subject")?);
     let ctx = ctx(&auth);
     let out = blocking(&rid, move || {
         Ok(state.vault.lift_restriction(&auth.actor, subject, &ctx)?)
@@ -90,7 +75,7 @@ pub async fn erase<S: Store + LifecycleStore>(
     body: JsonBody<EraseRequest>,
 ) -> Result<Response, ApiError> {
     let rid = auth.request_id.clone();
-    let subject = SubjectId(id(&subject, &rid, "subject")?);
+    let subject = SubjectId(uuid_param(&subject, &rid, "subject")?);
     let ctx = ctx(&auth);
     let out = blocking(&rid, move || {
         Ok(state
@@ -114,7 +99,7 @@ pub async fn held<S: Store + LifecycleStore>(
     Query(q): Query<PurposeQuery>,
 ) -> Result<Response, ApiError> {
     let rid = auth.request_id.clone();
-    let subject = SubjectId(id(&subject, &rid, "subject")?);
+    let subject = SubjectId(uuid_param(&subject, &rid, "subject")?);
     let purpose = q.purpose.filter(|p| !p.is_empty()).ok_or_else(|| {
         ApiError::bad_request("HTTP-0403", "every read names its purpose: ?purpose=…")
             .with_request_id(&rid)

@@ -105,6 +105,36 @@ pub fn routes<
         .fallback(not_found)
 }
 
+/// The request context of an authenticated call without an idempotency key.
+pub(crate) fn ctx(auth: &crate::body::Authed) -> custos_core::vault::RequestCtx {
+    custos_core::vault::RequestCtx {
+        request_id: Some(auth.request_id.clone()),
+        idempotency: None,
+    }
+}
+
+/// Staff-only routes: an admin API key or 403.
+pub(crate) fn require_admin(auth: &crate::body::Authed) -> Result<(), ApiError> {
+    if auth.actor.admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden_admin().with_request_id(&auth.request_id))
+    }
+}
+
+/// A UUID path segment; `what` names it in the error ("the request id is not a UUID").
+pub(crate) fn uuid_param(raw: &str, rid: &str, what: &str) -> Result<custos_store::Uuid, ApiError> {
+    custos_store::Uuid::parse_str(raw).map_err(|_| {
+        ApiError::bad_request("HTTP-0401", format!("the {what} id is not a UUID"))
+            .with_request_id(rid)
+    })
+}
+
+/// A subject id path segment.
+pub(crate) fn subject_param(raw: &str, rid: &str) -> Result<custos_store::SubjectId, ApiError> {
+    uuid_param(raw, rid, "subject").map(custos_store::SubjectId)
+}
+
 /// Runs a blocking engine call off the async workers.
 pub(crate) async fn blocking<T: Send + 'static>(
     rid: &str,

@@ -7,35 +7,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use custos_core::rights::{NewRequest, RequestAction};
-use custos_core::vault::RequestCtx;
-use custos_store::{RequestStore, Store, Uuid};
+use custos_store::{RequestStore, Store};
 use serde_json::json;
 
-use super::blocking;
+use super::{blocking, ctx, require_admin, uuid_param};
 use crate::AppState;
 use crate::body::{Authed, JsonBody};
 use crate::problem::ApiError;
-
-fn ctx(auth: &Authed) -> RequestCtx {
-    RequestCtx {
-        request_id: Some(auth.request_id.clone()),
-        idempotency: None,
-    }
-}
-
-fn request_id(raw: &str, rid: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| {
-        ApiError::bad_request("HTTP-0401", "the request id is not a UUID").with_request_id(rid)
-    })
-}
-
-fn require_admin(auth: &Authed) -> Result<(), ApiError> {
-    if auth.actor.admin {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden_admin().with_request_id(&auth.request_id))
-    }
-}
 
 /// Any key of the tenant may register a person's request (the application relays it).
 pub async fn open<S: Store + RequestStore>(
@@ -74,7 +52,7 @@ pub async fn one<S: Store + RequestStore>(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     require_admin(&auth)?;
-    let id = request_id(&id, &auth.request_id)?;
+    let id = uuid_param(&id, &auth.request_id, "request")?;
     let rid = auth.request_id.clone();
     let view = blocking(&rid, move || {
         Ok(state.vault.request_view(&auth.actor.tenant, id)?)
@@ -90,7 +68,7 @@ pub async fn act<S: Store + RequestStore>(
     body: JsonBody<RequestAction>,
 ) -> Result<Response, ApiError> {
     require_admin(&auth)?;
-    let id = request_id(&id, &auth.request_id)?;
+    let id = uuid_param(&id, &auth.request_id, "request")?;
     let rid = auth.request_id.clone();
     let view = blocking(&rid, move || {
         Ok(state

@@ -7,20 +7,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use custos_core::vault::{RequestCtx, WriteOutcome, WriteRequest};
-use custos_store::{Store, SubjectId, Uuid};
+use custos_store::Store;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::blocking;
+use super::{blocking, subject_param};
 use crate::AppState;
 use crate::body::{Authed, JsonBody};
 use crate::problem::ApiError;
-
-fn subject_id(raw: &str, rid: &str) -> Result<SubjectId, ApiError> {
-    Uuid::parse_str(raw).map(SubjectId).map_err(|_| {
-        ApiError::bad_request("HTTP-0401", "the subject id is not a UUID").with_request_id(rid)
-    })
-}
 
 fn ctx(
     auth: &Authed,
@@ -86,7 +80,7 @@ pub async fn add<S: Store>(
     headers: HeaderMap,
     body: JsonBody<WriteRequest>,
 ) -> Result<Response, ApiError> {
-    let subject = subject_id(&id, &auth.request_id)?;
+    let subject = subject_param(&id, &auth.request_id)?;
     let ctx = ctx(&auth, &headers, Some(body.hash))?;
     let rid = auth.request_id.clone();
     let out = blocking(&rid, move || {
@@ -109,7 +103,7 @@ pub async fn read<S: Store>(
     Path(id): Path<String>,
     Query(q): Query<PurposeQuery>,
 ) -> Result<Response, ApiError> {
-    let subject = subject_id(&id, &auth.request_id)?;
+    let subject = subject_param(&id, &auth.request_id)?;
     let purpose = q.purpose.filter(|p| !p.is_empty()).ok_or_else(|| {
         ApiError::bad_request("HTTP-0403", "every read names its purpose: ?purpose=…")
             .with_request_id(&auth.request_id)
@@ -167,7 +161,7 @@ pub async fn export<S: Store>(
     Path(id): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let subject = subject_id(&id, &auth.request_id)?;
+    let subject = subject_param(&id, &auth.request_id)?;
     let format = q.format.unwrap_or_else(|| "json".into());
     if format != "json" && format != "csv" {
         return Err(ApiError::bad_request("HTTP-0408", "format is json or csv")

@@ -6,21 +6,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use custos_core::vault::RequestCtx;
 use custos_store::{RequestStore, Store, SubjectId, Uuid, VerificationStore};
 use serde::Deserialize;
 
-use super::blocking;
+use super::{blocking, ctx};
 use crate::AppState;
 use crate::body::{Authed, JsonBody};
 use crate::problem::ApiError;
-
-fn ctx(auth: &Authed) -> RequestCtx {
-    RequestCtx {
-        request_id: Some(auth.request_id.clone()),
-        idempotency: None,
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
