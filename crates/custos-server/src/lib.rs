@@ -58,18 +58,31 @@ impl<S: Store> AppState<S> {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// The whole HTTP application.
-pub fn router<
-    S: Store
+/// Every store capability the HTTP application uses, in one bound.
+pub trait Backend:
+    Store
+    + ConsentStore
+    + RequestStore
+    + VerificationStore
+    + LifecycleStore
+    + IncidentStore
+    + RetentionStore
+{
+}
+
+impl<T> Backend for T where
+    T: Store
         + ConsentStore
         + RequestStore
         + VerificationStore
         + LifecycleStore
         + IncidentStore
-        + RetentionStore,
->(
-    state: Arc<AppState<S>>,
-) -> Router {
+        + RetentionStore
+{
+}
+
+/// The whole HTTP application.
+pub fn router<S: Backend>(state: Arc<AppState<S>>) -> Router {
     routes::routes::<S>()
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),

@@ -16,24 +16,13 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
-use custos_store::{
-    ConsentStore, IncidentStore, LifecycleStore, RequestStore, RetentionStore, Store,
-    VerificationStore,
-};
+use custos_store::Store;
 use serde_json::json;
 
 use crate::problem::ApiError;
 use crate::{AppState, openapi};
 
-pub fn routes<
-    S: Store
-        + ConsentStore
-        + RequestStore
-        + VerificationStore
-        + LifecycleStore
-        + IncidentStore
-        + RetentionStore,
->() -> Router<Arc<AppState<S>>> {
+pub fn routes<S: crate::Backend>() -> Router<Arc<AppState<S>>> {
     Router::new()
         .route("/healthz", get(healthz::<S>))
         .route("/metrics", get(metrics::<S>))
