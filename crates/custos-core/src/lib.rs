@@ -19,6 +19,7 @@ pub mod notices;
 pub mod policy_change;
 pub mod retention;
 pub mod rights;
+pub mod self_service;
 pub mod tenant;
 pub mod vault;
 pub mod verification;

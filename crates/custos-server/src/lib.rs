@@ -15,6 +15,7 @@ mod metrics;
 pub mod openapi;
 mod problem;
 mod routes;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -42,16 +43,36 @@ pub struct AppState<S> {
     pub vault: Arc<Vault<S>>,
     pub limiter: RateLimiter,
     pub metrics: Metrics,
+    /// Sessions of the privacy center and the console (this instance's).
+    pub sessions: web::session::Sessions,
+    /// The tenant whose people the privacy center serves.
+    pub site_tenant: custos_store::TenantId,
 }
 
 impl<S: Store> AppState<S> {
+    /// State for the service; the privacy center serves tenant `default`.
     pub fn new(vault: Arc<Vault<S>>, limiter: RateLimiter) -> Arc<Self> {
+        Self::for_site(vault, limiter, default_tenant())
+    }
+
+    /// State whose privacy center serves `site_tenant`.
+    pub fn for_site(
+        vault: Arc<Vault<S>>,
+        limiter: RateLimiter,
+        site_tenant: custos_store::TenantId,
+    ) -> Arc<Self> {
         Arc::new(AppState {
             vault,
             limiter,
             metrics: Metrics::default(),
+            sessions: web::session::Sessions::default(),
+            site_tenant,
         })
     }
+}
+
+fn default_tenant() -> custos_store::TenantId {
+    custos_store::TenantId::default_tenant()
 }
 
 /// The request id of the current request (from `x-request-id` or generated).
@@ -84,6 +105,7 @@ impl<T> Backend for T where
 /// The whole HTTP application.
 pub fn router<S: Backend>(state: Arc<AppState<S>>) -> Router {
     routes::routes::<S>()
+        .merge(web::routes::<S>())
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             observe::<S>,

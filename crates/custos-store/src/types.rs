@@ -22,6 +22,11 @@ impl TenantId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The tenant `default`: the one a fresh data directory creates.
+    pub fn default_tenant() -> Self {
+        TenantId("default".to_owned())
+    }
 }
 
 impl fmt::Display for TenantId {

@@ -966,6 +966,10 @@ fn serve_delivers_owed_notices_to_the_outbox_directory() {
 
 mod multi;
 
+mod browser;
+
+mod browser_privacy;
+
 mod audit_proofs;
 
 #[test]

@@ -40,7 +40,7 @@ impl ConsentAction {
 }
 
 /// Channels a consent decision can arrive by.
-pub const CHANNELS: [&str; 9] = [
+pub const CHANNELS: [&str; 10] = [
     "web",
     "app",
     "email",
@@ -50,6 +50,7 @@ pub const CHANNELS: [&str; 9] = [
     "gpc",
     "operator",
     "api",
+    "privacy_center",
 ];
 
 /// A consent decision relayed by an application.

@@ -32,6 +32,15 @@ pub fn to_html(notice: &Notice) -> String {
     out.push_str(&format!(
         "<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
     ));
+    out.push_str(&to_html_fragment(notice));
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
+/// The notice's content (title, contents, sections) without the document around
+/// it, for pages that frame it in their own layout. Escaped like [`to_html`].
+pub fn to_html_fragment(notice: &Notice) -> String {
+    let mut out = String::new();
     out.push_str(&format!("<h1>{}</h1>\n", escape_html(&notice.title)));
     if !notice.sections.is_empty() {
         out.push_str("<nav aria-label=\"Contents\">\n<ul>\n");
@@ -55,7 +64,6 @@ pub fn to_html(notice: &Notice) -> String {
         }
         out.push_str("</section>\n");
     }
-    out.push_str("</main>\n</body>\n</html>\n");
     out
 }
 

@@ -12,7 +12,7 @@ mod markdown;
 mod terms;
 
 pub use build::build;
-pub use html::{escape_html, to_html};
+pub use html::{escape_html, to_html, to_html_fragment};
 pub use markdown::to_markdown;
 
 pub(crate) use markdown::escape_inline as markdown_escape;

@@ -90,7 +90,7 @@ fn app_with(limiter: RateLimiter) -> App {
         Arc::clone(&clock) as Arc<dyn custos_core::clock::Clock>,
         Arc::new(Ledger::new(Arc::clone(&store))),
     ));
-    let router = custos_server::router(AppState::new(vault, limiter));
+    let router = custos_server::router(AppState::for_site(vault, limiter, tenant.clone()));
     // Each test gets its own server on an ephemeral port; it stops with the test's runtime.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -2030,3 +2030,5 @@ async fn lifting_a_legal_hold_over_http_ends_it_once() {
     );
     assert_eq!(p["errors"][0]["code"], "VAULT-0192");
 }
+
+mod privacy_pages;
