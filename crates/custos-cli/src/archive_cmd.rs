@@ -10,14 +10,15 @@
 //! `consent`, `request`, `outbox`, `idempotency`, `held_record` (a record kept
 //! under a legal hold after its subject's erasure, sealed under the hold key),
 //! `verification_challenge` (the code's keyed hash only), `incident` (its
-//! versioned JSON document), `aggregate` (an anonymous count per purpose,
+//! versioned JSON document), `contract` (an order, membership or return: its
+//! engine state as JSON, subject id, status and clock), `aggregate` (an anonymous count per purpose,
 //! category and bucket, groups below k included), `legal_hold` (a hold on a
 //! subject or one record, its reason in words), `audit` (with its chain
 //! hashes), `checkpoint` (a signed tree head), in that order, each kind sorted
 //! by its key (ids and text compare by bytes; aggregates by purpose, category,
 //! bucket; checkpoints by tree size). The header's counts for the kinds added
 //! after the first release (`held_records`, `verification_challenges`,
-//! `incidents`, `aggregates`, `legal_holds`, `checkpoints`) may be absent in an
+//! `incidents`, `contracts`, `aggregates`, `legal_holds`, `checkpoints`) may be absent in an
 //! older archive: they are then zero. The audit log's Merkle tree is not in the archive: `import` rebuilds it
 //! from the entries, and the checkpoints then verify against it.
 //! Bytes are standard base64; times are integer microseconds since the Unix
@@ -126,6 +127,8 @@ struct Counts {
     #[serde(default)]
     incidents: u64,
     #[serde(default)]
+    contracts: u64,
+    #[serde(default)]
     aggregates: u64,
     #[serde(default)]
     legal_holds: u64,
@@ -149,6 +152,7 @@ impl From<ArchiveCounts> for Counts {
             held_records: c.held_records,
             verification_challenges: c.verification_challenges,
             incidents: c.incidents,
+            contracts: c.contracts,
             aggregates: c.aggregates,
             legal_holds: c.legal_holds,
             audit_entries: c.audit_entries,
@@ -315,6 +319,17 @@ enum Line {
         id: Uuid,
         version: u32,
         document: String,
+    },
+    Contract {
+        id: Uuid,
+        subject: Uuid,
+        kind: String,
+        status: String,
+        state: String,
+        next_due: Option<i64>,
+        version: u32,
+        created_at: i64,
+        updated_at: i64,
     },
     Aggregate {
         purpose: String,
@@ -492,6 +507,17 @@ fn to_line(row: ArchiveRow) -> Line {
             id: i.id,
             version: i.version,
             document: i.document,
+        },
+        ArchiveRow::Contract(c) => Line::Contract {
+            id: c.id,
+            subject: c.subject.0,
+            kind: c.kind.as_str().to_owned(),
+            status: c.status,
+            state: c.state,
+            next_due: opt(c.next_due),
+            version: c.version,
+            created_at: micros(c.created_at),
+            updated_at: micros(c.updated_at),
         },
         ArchiveRow::Aggregate(a) => Line::Aggregate {
             purpose: a.purpose,
@@ -792,6 +818,28 @@ fn from_line(line: Line) -> anyhow::Result<ArchiveRow> {
             id,
             version,
             document,
+        }),
+        Line::Contract {
+            id,
+            subject,
+            kind,
+            status,
+            state,
+            next_due,
+            version,
+            created_at,
+            updated_at,
+        } => ArchiveRow::Contract(custos_store::ContractRow {
+            id,
+            subject: SubjectId(subject),
+            kind: custos_store::ContractKind::parse(&kind)
+                .ok_or_else(|| InputError(format!("unknown contract kind `{kind}`")))?,
+            status,
+            state,
+            next_due: ots(next_due)?,
+            version,
+            created_at: ts(created_at)?,
+            updated_at: ts(updated_at)?,
         }),
         Line::Aggregate {
             purpose,

@@ -184,6 +184,16 @@ impl IncidentStore for AnyStore {
     }
 }
 
+impl custos_store::ContractStore for AnyStore {
+    delegate! {
+        fn create_contract(&self, tenant: &TenantId, row: &custos_store::ContractRow, outbox: &[OutboxMessage], audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn update_contract(&self, tenant: &TenantId, row: &custos_store::ContractRow, expected_version: u32, outbox: &[OutboxMessage], audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn contract(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<custos_store::ContractRow>>;
+        fn contracts(&self, tenant: &TenantId, filter: &custos_store::ContractFilter) -> StoreResult<Vec<custos_store::ContractRow>>;
+        fn due_contracts(&self, tenant: &TenantId, now: Timestamp, limit: usize) -> StoreResult<Vec<custos_store::ContractRow>>;
+    }
+}
+
 impl VerificationStore for AnyStore {
     delegate! {
         fn create_challenge(&self, tenant: &TenantId, challenge: &Challenge, outbox: &[OutboxMessage], audit: &AuditDraft) -> StoreResult<AuditRef>;

@@ -7,6 +7,8 @@
 mod archive_cmd;
 mod audit_cmd;
 mod checkpoint_job;
+mod contracts_cmd;
+mod contracts_job;
 mod datadir;
 mod holds_cmd;
 mod incidents_cmd;
@@ -50,6 +52,9 @@ enum Command {
     /// Breach incidents: open, list, lift a law-enforcement hold.
     #[command(subcommand)]
     Incidents(incidents_cmd::IncidentsCommand),
+    /// Consumer contracts: list, show, run the contracts clock once.
+    #[command(subcommand)]
+    Contracts(contracts_cmd::ContractsCommand),
     /// Legal holds: place, lift, list (the sweep and most reads wait while one lasts).
     #[command(subcommand)]
     Holds(holds_cmd::HoldsCommand),
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Keys(cmd) => keys_cmd::run(cmd),
         Command::Incidents(cmd) => incidents_cmd::run(cmd),
+        Command::Contracts(cmd) => contracts_cmd::run(cmd),
         Command::Holds(cmd) => holds_cmd::run(cmd),
         Command::Audit(cmd) => audit_cmd::run(cmd),
         Command::Migrate(args) => migrate_cmd::run(args),

@@ -189,6 +189,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|| dir.root.join("outbox")),
         }),
     };
+    let contracts_job = crate::contracts_job::tick_contracts(Arc::clone(&vault));
     let state = AppState::new(
         vault,
         RateLimiter::new(args.rate_limit, args.rate_limit.saturating_mul(2)),
@@ -206,6 +207,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         banner(addr, &dir.root, issued.as_ref().map(|k| k.token.as_str()));
         tokio::spawn(checkpoint_job);
         tokio::spawn(retention_job);
+        tokio::spawn(contracts_job);
         tokio::spawn(deliver_notices(jobs_store, jobs_clock, sink));
         custos_server::serve(listener, app)
             .await
@@ -219,6 +221,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 #[allow(clippy::print_stdout)]
 fn banner(addr: std::net::SocketAddr, root: &std::path::Path, admin_token: Option<&str>) {
     println!("custos is listening on http://{addr}  (API docs: http://{addr}/v1/docs)");
+    println!("privacy center: http://{addr}/privacy   staff console: http://{addr}/console");
     println!("data directory: {}", root.display());
     if let Some(token) = admin_token {
         println!("admin API key (shown once, keep it safe): {token}");

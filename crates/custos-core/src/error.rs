@@ -52,6 +52,9 @@ pub enum VaultError {
     /// An unsubscribe or similar token is forged, altered or for nobody.
     #[error("the link is not valid")]
     BadToken,
+    /// No such contract (or not this person's: existence is never revealed).
+    #[error("contract not found")]
+    ContractNotFound,
 }
 
 impl VaultError {
@@ -71,6 +74,7 @@ impl VaultError {
             VaultError::BadToken => "VAULT-0012",
             VaultError::RequestNotFound => "VAULT-0013",
             VaultError::TooManyAttempts => "VAULT-0014",
+            VaultError::ContractNotFound => "CONTRACT-0001",
         }
     }
 }

@@ -25,6 +25,7 @@ pub fn render(kind: &str, payload_json: &str) -> Option<Rendered> {
         "breach.notice" => breach_notice(&p),
         "breach.authority" => breach_authority(&p),
         crate::policy_change::KIND => crate::policy_change::render_notice(&p),
+        k if k.starts_with("contract.") => contract_notice(k, &p),
         _ => None,
     }
 }
@@ -239,6 +240,252 @@ fn breach_authority(p: &Value) -> Option<Rendered> {
     Some((subject, body))
 }
 
+/// The consumer-contract kinds [`render`] has a template for (`custos_core::contracts`).
+pub const CONTRACT_KINDS: [&str; 23] = [
+    "contract.order_acknowledged",
+    "contract.reconfirmation_requested",
+    "contract.order_confirmed",
+    "contract.order_declined",
+    "contract.order_unavailable",
+    "contract.order_terminated",
+    "contract.refund_due",
+    "contract.membership_activated",
+    "contract.renewal_charge",
+    "contract.cancellation_confirmed",
+    "contract.payment_failed",
+    "contract.membership_terminated",
+    "contract.membership_ended",
+    "contract.membership_reactivated",
+    "contract.new_membership_required",
+    "contract.change_announced",
+    "contract.change_not_applied",
+    "contract.change_applied",
+    "contract.return_accepted",
+    "contract.rma_issued",
+    "contract.promotional_period_forfeited",
+    "contract.withdrawal_acknowledged",
+    "contract.refund_overdue",
+];
+
+/// `contract.*`: orders, memberships, returns and withdrawals (T-3 … T-21). The
+/// payload carries the contract id, dates, amounts and references only.
+fn contract_notice(kind: &str, p: &Value) -> Option<Rendered> {
+    let contract = text(p, "contract")?;
+    let reference = text(p, "reference").unwrap_or(contract);
+    let ended = |what: &str| -> Option<Rendered> {
+        let at = date(p, "at")?;
+        let basic = p
+            .get("basic_mode")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let mut body = format!("Your membership {what} on {at}.\n");
+        if basic {
+            body.push_str(
+                "Your devices continue in Basic Mode: reduced features, and firmware updates \
+                 continue.\n",
+            );
+        }
+        body.push_str("You can reactivate your membership at any time.\n");
+        Some((format!("Your membership {what}"), body))
+    };
+    let (subject, mut body) = match kind {
+        "contract.order_acknowledged" => (
+            format!("We received your order {reference}"),
+            format!(
+                "Thank you: we received your order {reference}.\n\
+                 This is not yet an acceptance: the contract forms when we send the Order \
+                 Confirmation.\n"
+            ),
+        ),
+        "contract.reconfirmation_requested" => (
+            format!("Please confirm your order {reference} again"),
+            format!(
+                "A price in your order {reference} changed before we confirmed it.\n\
+                 Previous total: {}\nNew total: {}\n\
+                 Nothing is charged on the new terms unless you confirm them.\n",
+                text(p, "old_total")?,
+                text(p, "new_total")?
+            ),
+        ),
+        "contract.order_confirmed" => (
+            format!("Order Confirmation {reference}"),
+            format!(
+                "We accept your order {reference}: this is your Order Confirmation, and the \
+                 contract is formed as of {}.\n\
+                 Total: {}\nEstimated delivery: {}\n",
+                date(p, "contract_formed_at")?,
+                text(p, "total")?,
+                text(p, "estimated_delivery")?
+            ),
+        ),
+        "contract.order_declined" => (
+            format!("We cannot accept your order {reference}"),
+            format!(
+                "We are sorry: we cannot accept your order {reference}.\nReason: {}\n\
+                 Nothing is charged for it.\n",
+                text(p, "reason")?
+            ),
+        ),
+        "contract.order_unavailable" => (
+            format!("Your order {reference} is unavailable"),
+            format!(
+                "The products of your order {reference} are no longer available, so we \
+                 withdraw from it. You will be refunded in full.\n"
+            ),
+        ),
+        "contract.order_terminated" => (
+            format!("Your order {reference} was cancelled"),
+            format!(
+                "The payment method for your order {reference} was not valid, so the order \
+                 is terminated.\n"
+            ),
+        ),
+        "contract.refund_due" => (
+            "Your refund".to_owned(),
+            format!(
+                "We owe you a refund of {} and will pay it by {}, by the means of payment \
+                 you used.\n",
+                text(p, "amount")?,
+                date(p, "due")?
+            ),
+        ),
+        "contract.membership_activated" => {
+            let mut body = "Your membership is active.\n".to_owned();
+            if let Some(until) = text(p, "free_until") {
+                body.push_str(&format!(
+                    "Your free trial runs until {until}; the first charge comes after it.\n"
+                ));
+            }
+            ("Your membership is active".to_owned(), body)
+        }
+        "contract.renewal_charge" => (
+            "Your membership renews".to_owned(),
+            format!(
+                "Your membership renews for the period starting {}.\n\
+                 Amount: {}\nIt may be charged from {}.\n\
+                 You can cancel before the period starts to avoid this charge.\n",
+                date(p, "period_start")?,
+                text(p, "amount")?,
+                date(p, "earliest")?
+            ),
+        ),
+        "contract.cancellation_confirmed" => (
+            "Your cancellation is confirmed".to_owned(),
+            format!(
+                "We confirm the cancellation of your membership. It ends on {}; your \
+                 benefits continue until then. There is no refund for the current period.\n",
+                date(p, "effective")?
+            ),
+        ),
+        "contract.payment_failed" => (
+            "Your membership payment failed".to_owned(),
+            format!(
+                "We could not collect your membership payment. Please update your payment \
+                 method before {}; your benefits continue until then, after which the \
+                 membership ends.\n",
+                date(p, "grace_ends")?
+            ),
+        ),
+        "contract.membership_terminated" => ended("ended for non-payment")?,
+        "contract.membership_ended" => ended("ended")?,
+        "contract.membership_reactivated" => (
+            "Your membership is active again".to_owned(),
+            format!("Your membership was reactivated on {}.\n", date(p, "at")?),
+        ),
+        "contract.new_membership_required" => (
+            "A device moved to another account".to_owned(),
+            format!(
+                "Device {} moved to another account. Memberships stay with their account: \
+                 that account needs its own membership for the device.\n",
+                text(p, "device")?
+            ),
+        ),
+        "contract.change_announced" => {
+            let mut body = format!(
+                "We are changing the terms of your membership from {}.\n",
+                date(p, "effective")?
+            );
+            if let Some(price) = text(p, "new_price") {
+                body.push_str(&format!("New price: {price}\n"));
+            }
+            if p.get("requires_acceptance").and_then(Value::as_bool) == Some(true) {
+                body.push_str("The change applies to you only if you accept it.\n");
+            }
+            body.push_str(&format!(
+                "You may cancel without charge until {}.\n",
+                date(p, "cancel_free_until")?
+            ));
+            ("A change to your membership".to_owned(), body)
+        }
+        "contract.change_not_applied" => (
+            "Your membership terms are unchanged".to_owned(),
+            format!(
+                "The change announced for {} does not apply to your membership, as you did \
+                 not accept it.\n",
+                date(p, "effective")?
+            ),
+        ),
+        "contract.change_applied" => (
+            "Your membership terms changed".to_owned(),
+            format!(
+                "The announced change to your membership applies from {}.\n",
+                date(p, "effective")?
+            ),
+        ),
+        "contract.return_accepted" => (
+            "Your return".to_owned(),
+            format!(
+                "We received your return notice. Please send the products back by {}.\n",
+                date(p, "ship_by")?
+            ),
+        ),
+        "contract.rma_issued" => (
+            format!("Your return authorisation {}", text(p, "rma")?),
+            format!(
+                "Your return authorisation number is {}. Quote it on the parcel and send the \
+                 products back by {}.\n",
+                text(p, "rma")?,
+                date(p, "ship_by")?
+            ),
+        ),
+        "contract.promotional_period_forfeited" => (
+            "Your promotional period".to_owned(),
+            "With this return, the unused part of your promotional period is forfeited.\n"
+                .to_owned(),
+        ),
+        "contract.withdrawal_acknowledged" => {
+            let mut body = format!(
+                "We confirm your withdrawal from the contract. We will refund you by {}.\n",
+                date(p, "refund_by")?
+            );
+            if let Some(by) = date(p, "return_by") {
+                body.push_str(&format!(
+                    "Please send the goods back by {by}. We may wait for them, or for proof \
+                     that you sent them, before refunding.\n"
+                ));
+            }
+            ("Your withdrawal is confirmed".to_owned(), body)
+        }
+        // To staff.
+        "contract.refund_overdue" => {
+            let due = date(p, "due")?;
+            return Some((
+                format!("Action required: a refund was due by {due}"),
+                format!(
+                    "A refund of {} on {} {contract} was due by {due} and is not recorded as \
+                     paid.\nPay it and record it in custos (action `refunded`).\n",
+                    text(p, "amount")?,
+                    text(p, "kind").unwrap_or("contract")
+                ),
+            ));
+        }
+        _ => return None,
+    };
+    body.push_str(&format!("\nReference: {contract}\n"));
+    body.push_str(FOOTER);
+    Some((subject, body))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,6 +616,36 @@ mod tests {
         );
         assert!(s.contains("2026-03-04 09:00 UTC"));
         assert!(b.contains("i2") && b.contains("People affected: 12"));
+    }
+
+    #[test]
+    fn every_contract_kind_renders_without_html() {
+        let p = json!({"contract": "c-1", "reference": "PO-1", "old_total": "10 EUR",
+                       "new_total": "12 EUR", "total": "12 EUR", "estimated_delivery": "2026-03-10",
+                       "contract_formed_at": "2026-03-01T09:00:00Z", "reason": "out of area",
+                       "amount": "9.99 EUR", "due": "2026-03-15T23:00:00Z", "free_until": "2026-04-01",
+                       "period": 1, "earliest": "2026-03-31T00:00:00Z",
+                       "period_start": "2026-04-01T00:00:00Z", "effective": "2026-04-01T00:00:00Z",
+                       "grace_ends": "2026-04-17T00:00:00Z", "at": "2026-04-17T00:00:00Z",
+                       "basic_mode": true, "device": "pod-1", "account": "a", "new_price": "11 EUR",
+                       "requires_acceptance": true, "cancel_free_until": "2026-04-01T00:00:00Z",
+                       "ship_by": "2026-03-20T23:00:00Z", "rma": "RMA-7",
+                       "refund_by": "2026-03-20T23:00:00Z", "return_by": "2026-03-20T23:00:00Z",
+                       "kind": "order"});
+        for kind in CONTRACT_KINDS {
+            let (s, b) = r(kind, p.clone());
+            assert!(!s.contains('<') && !b.contains('<'), "{kind}");
+            assert!(b.contains("c-1"), "{kind}: {b}");
+        }
+        let (_, b) = r("contract.membership_terminated", p);
+        assert!(
+            b.contains("Basic Mode") && b.contains("2026-04-17 00:00 UTC"),
+            "{b}"
+        );
+        assert_eq!(
+            render("contract.renewal_charge", r#"{"contract":"c"}"#),
+            None
+        );
     }
 
     #[test]

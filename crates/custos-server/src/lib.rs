@@ -88,6 +88,8 @@ pub trait Backend:
     + LifecycleStore
     + IncidentStore
     + RetentionStore
+    + custos_store::ContractStore
+    + custos_store::MerkleStore
 {
 }
 
@@ -99,6 +101,8 @@ impl<T> Backend for T where
         + LifecycleStore
         + IncidentStore
         + RetentionStore
+        + custos_store::ContractStore
+        + custos_store::MerkleStore
 {
 }
 
@@ -132,6 +136,10 @@ async fn observe<S: Store>(
         })
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
+    // Pages read the id from the headers they already hold: the one chosen here.
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert("x-request-id", v);
+    }
     let method = req.method().as_str().to_owned();
     let route = req
         .extensions()

@@ -202,6 +202,8 @@ pub fn document() -> Value {
     merge(doc.pointer_mut("/components/schemas"), lifecycle_schemas());
     merge(doc.pointer_mut("/paths"), retention_paths());
     merge(doc.pointer_mut("/components/schemas"), retention_schemas());
+    merge(doc.pointer_mut("/paths"), contract_paths());
+    merge(doc.pointer_mut("/components/schemas"), contract_schemas());
     doc
 }
 
@@ -359,7 +361,7 @@ fn schemas() -> Value {
         "ConsentInput": { "type": "object", "required": ["purpose", "action", "channel"], "additionalProperties": false, "properties": {
             "purpose": { "type": "string" },
             "action": { "type": "string", "enum": ["grant", "withdraw", "object", "lift_objection"] },
-            "channel": { "type": "string", "enum": ["web", "app", "email", "email_link", "phone", "paper", "gpc", "operator", "api"] },
+            "channel": { "type": "string", "enum": ["web", "app", "email", "email_link", "phone", "paper", "gpc", "operator", "api", "privacy_center"] },
             "notice_text": { "type": "string", "description": "The exact text shown; only its SHA-256 is stored" },
             "ip": { "type": "string", "description": "Only a keyed hash is stored" },
             "user_agent": { "type": "string", "maxLength": 512 } } },
@@ -392,5 +394,118 @@ fn schemas() -> Value {
             "label": { "type": "string" }, "role": { "type": "string", "description": "A recipient id from the policy" },
             "purposes": { "type": "array", "items": { "type": "string" }, "description": "Limit the key to these purposes" },
             "admin": { "type": "boolean" } } }
+    })
+}
+
+/// Consumer contracts (issue 9): orders, memberships, returns, all admin.
+fn contract_paths() -> Value {
+    let param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" }, "description": "Contract id" });
+    let list_params = json!([
+        { "name": "subject", "in": "query", "required": false, "schema": { "type": "string", "format": "uuid" }, "description": "Only this subject's contracts" },
+        { "name": "status", "in": "query", "required": false, "schema": { "type": "string" }, "description": "Only contracts in this status" }
+    ]);
+    let mut out = serde_json::Map::new();
+    for (base, what, schema, create) in [
+        (
+            "/v1/orders",
+            "order",
+            "NewOrder",
+            "Place an order (admin): quantity limits over the subject's earlier orders (T-7); acknowledge, confirm (the contract forms, T-6), deliver through actions",
+        ),
+        (
+            "/v1/memberships",
+            "membership",
+            "NewMembership",
+            "Buy a membership (admin): a trial plan waits for activation (T-10), others start billing at once with a renewal-charge notice (T-11)",
+        ),
+        (
+            "/v1/returns",
+            "return",
+            "NewReturn",
+            "Notify a return (admin): refused after the window, whichever of its two periods ends later (T-15)",
+        ),
+    ] {
+        out.insert(base.to_owned(), json!({
+            "post": { "summary": create,
+                "description": "Notices owed (`contract.*`) are queued in the outbox in the same transaction as the contract and its audit entry. Problems carry stable `CONTRACT-0xxx` codes in `errors`.",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } },
+                "responses": with(json!({ "201": ok(&format!("The {what}"), "ContractView") }), errors(&["400", "401", "403", "413", "415", "422", "429"])) },
+            "get": { "summary": format!("List {what}s (admin), oldest first"),
+                "parameters": list_params.clone(),
+                "responses": with(json!({ "200": { "description": "{contracts: [ContractView]}" } }), errors(&["400", "401", "403"])) }
+        }));
+        out.insert(format!("{base}/{{id}}"), json!({
+            "get": { "summary": format!("One {what} (admin)"), "parameters": [param.clone()],
+                "responses": with(json!({ "200": ok(&format!("The {what}"), "ContractView") }), errors(&["400", "401", "403", "404"])) }
+        }));
+        out.insert(format!("{base}/{{id}}/actions"), json!({
+            "post": { "summary": format!("Act on a {what} (admin): one engine transition at the server's clock"),
+                "description": "An action that does not apply to this kind is refused with CONTRACT-0109, one the state does not allow with CONTRACT-0105, one past its period with CONTRACT-0106, a concurrent change with CONTRACT-0108.",
+                "parameters": [param.clone()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ContractAction" } } } },
+                "responses": with(json!({ "200": ok(&format!("The {what} after the step"), "ContractView") }), errors(&["400", "401", "403", "404", "422"])) }
+        }));
+    }
+    Value::Object(out)
+}
+
+fn contract_schemas() -> Value {
+    json!({
+        "CustomerPlace": { "type": "object", "required": ["jurisdiction", "time_zone"], "additionalProperties": false,
+            "description": "Where the customer lives, as the terms need it: no address (it stays in the vault).",
+            "properties": {
+                "jurisdiction": { "type": "string", "example": "BE", "description": "A jurisdiction key of the policy" },
+                "subdivision": { "type": "string", "example": "BY", "description": "State, canton or nation (holidays)" },
+                "time_zone": { "type": "string", "example": "Europe/Brussels" },
+                "consumer": { "type": "boolean", "default": true } } },
+        "NewOrder": { "type": "object", "required": ["subject", "customer", "lines", "shipping"], "additionalProperties": false, "properties": {
+            "subject": { "type": "string", "format": "uuid" },
+            "customer": { "$ref": "#/components/schemas/CustomerPlace" },
+            "lines": { "type": "array", "minItems": 1, "items": { "type": "object", "required": ["sku", "quantity", "unit_price"], "additionalProperties": false, "properties": {
+                "sku": { "type": "string" }, "quantity": { "type": "integer", "minimum": 1 }, "unit_price": { "type": "string", "example": "99.00 EUR" } } } },
+            "shipping": { "type": "string", "example": "5.00 EUR" },
+            "payment_ref": { "type": "string", "description": "The payment processor's reference, never card data" } } },
+        "NewMembership": { "type": "object", "required": ["subject", "customer", "plan", "price"], "additionalProperties": false, "properties": {
+            "subject": { "type": "string", "format": "uuid" },
+            "customer": { "$ref": "#/components/schemas/CustomerPlace" },
+            "plan": { "type": "string", "example": "homepass", "description": "A plan key of the policy's [contract.plan]" },
+            "price": { "type": "string", "example": "9.99 EUR", "description": "Price of one paid period" },
+            "first_time": { "type": "boolean", "default": true, "description": "First-time customers get the plan's free trial" },
+            "payment_ref": { "type": "string" } } },
+        "NewReturn": { "type": "object", "required": ["subject", "customer", "delivery_confirmed_at", "possession_at"], "additionalProperties": false, "properties": {
+            "subject": { "type": "string", "format": "uuid" },
+            "customer": { "$ref": "#/components/schemas/CustomerPlace" },
+            "order": { "type": "string", "format": "uuid", "description": "The order returned, when kept here (same subject)" },
+            "delivery_confirmed_at": { "type": "string", "format": "date-time" },
+            "possession_at": { "type": "string", "format": "date-time" } } },
+        "ContractAction": { "type": "object", "required": ["action"], "properties": {
+            "action": { "type": "string", "enum": ["acknowledge", "confirm", "decline", "unavailable", "delivered",
+                "activate", "cancel", "payment_failed", "payment_recovered", "terminate", "reactivate",
+                "payment_invalid", "withdraw", "goods_returned", "dispatch_proven", "refunded",
+                "issue_rma", "shipped", "received"] },
+            "reference": { "type": "string", "description": "acknowledge: the order reference" },
+            "estimated_delivery": { "type": "string", "format": "date", "description": "confirm" },
+            "reason": { "type": "string", "description": "decline" },
+            "device": { "type": "string", "description": "activate: the device id" },
+            "price": { "type": "string", "description": "reactivate: the new period price" },
+            "rma": { "type": "string", "description": "issue_rma" },
+            "items": { "type": "array", "description": "received: the items back", "items": { "type": "object", "required": ["price_paid"], "properties": {
+                "price_paid": { "type": "string" }, "deterioration": { "type": "string" } } } },
+            "original_shipping": { "type": "string", "description": "received" },
+            "partial_bundle_discount": { "type": "string", "description": "received" } } },
+        "ContractView": { "type": "object", "properties": {
+            "id": { "type": "string", "format": "uuid" },
+            "kind": { "type": "string", "enum": ["order", "membership", "return"] },
+            "subject": { "type": "string", "format": "uuid" },
+            "status": { "type": "string", "description": "order: placed, acknowledged, awaiting_reconfirmation, confirmed, delivered, declined, withdrawn_unavailable, terminated_invalid_payment, withdrawn, withdrawn_refunded; membership: awaiting_activation, active, cancelling, past_due, ended, withdrawn; return: notified, rma_issued, shipped, received, refunded" },
+            "version": { "type": "integer" },
+            "created_at": { "type": "string", "format": "date-time" }, "updated_at": { "type": "string", "format": "date-time" },
+            "next_due": { "type": ["string", "null"], "format": "date-time", "description": "When the clock job next advances it" },
+            "reference": { "type": ["string", "null"], "description": "Order reference, plan key or RMA" },
+            "key_dates": { "type": "array", "items": { "type": "object", "properties": { "name": { "type": "string" }, "at": { "type": "string", "format": "date-time" } } } },
+            "amounts": { "type": "array", "items": { "type": "object", "properties": { "name": { "type": "string" }, "amount": { "type": "string" } } } },
+            "may_cancel": { "type": "boolean" }, "may_withdraw": { "type": "boolean" },
+            "withdraw_until": { "type": ["string", "null"], "format": "date-time" },
+            "state": { "type": "object", "description": "The stored engine state" } } }
     })
 }

@@ -122,6 +122,7 @@ impl From<VaultError> for ApiError {
             VaultError::BadToken => (StatusCode::NOT_FOUND, "Invalid link"),
             VaultError::RequestNotFound => (StatusCode::NOT_FOUND, "Request not found"),
             VaultError::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts"),
+            VaultError::ContractNotFound => (StatusCode::NOT_FOUND, "Contract not found"),
         };
         let detail = match &e {
             // Internal details go to the log (with the request id), not to the client.

@@ -14,7 +14,7 @@ use crate::codec::{self, Session, db, get, id_text, int};
 use crate::requests::{insert_outbox, insert_request, message, request};
 use crate::requests::{select_outbox, select_request};
 use crate::verification::{insert_challenge, select_challenge};
-use crate::{incidents, lifecycle, merkle, verification};
+use crate::{contracts, incidents, lifecycle, merkle, verification};
 
 /// Rows fetched per round trip while exporting.
 const FETCH: i32 = 1000;
@@ -59,7 +59,8 @@ fn counts_in<C: postgres::GenericClient>(
          (SELECT COUNT(*) FROM aggregates WHERE tenant = $1), \
          (SELECT COUNT(*) FROM legal_holds WHERE tenant = $1), \
          (SELECT COUNT(*) FROM audit_log WHERE tenant = $1), \
-         (SELECT COUNT(*) FROM audit_checkpoints WHERE tenant = $1)",
+         (SELECT COUNT(*) FROM audit_checkpoints WHERE tenant = $1), \
+         (SELECT COUNT(*) FROM contracts WHERE tenant = $1)",
         &[&tenant.as_str()],
     )?;
     Ok(ArchiveCounts {
@@ -79,6 +80,7 @@ fn counts_in<C: postgres::GenericClient>(
         legal_holds: codec::u64_col(&row, 13)?,
         audit_entries: codec::u64_col(&row, 14)?,
         checkpoints: codec::u64_col(&row, 15)?,
+        contracts: codec::u64_col(&row, 16)?,
     })
 }
 
@@ -266,6 +268,11 @@ fn insert(s: &mut Session<'_, Transaction<'_>>, tenant: &TenantId, row: &Archive
                 &[&t, &id_text(i.id), &i64::from(i.version), &i.document],
             )?;
         }
+        ArchiveRow::Contract(c) => {
+            if contracts::insert(s, tenant, c)? != 1 {
+                return Err(custos_store::StoreError::Conflict("contract exists".into()));
+            }
+        }
         ArchiveRow::Aggregate(a) => {
             s.execute(
                 "INSERT INTO aggregates (tenant, purpose, category, bucket, count) \
@@ -432,6 +439,14 @@ impl ArchiveStore for PostgresStore {
             t,
             sink,
             |r| incidents::decode(r).map(ArchiveRow::Incident),
+        )?;
+        stream(
+            tx,
+            "SELECT id, subject, kind, status, state, next_due, version, created_at, \
+             updated_at FROM contracts WHERE tenant = $1 ORDER BY id",
+            t,
+            sink,
+            |r| contracts::decode(r).map(ArchiveRow::Contract),
         )?;
         stream(
             tx,

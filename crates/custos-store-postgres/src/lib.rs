@@ -52,6 +52,7 @@
 mod archive;
 mod codec;
 mod consent;
+mod contracts;
 mod incidents;
 mod leases;
 mod lifecycle;

@@ -9,7 +9,7 @@ use rusqlite::{Connection, Row, Rows, params};
 
 use crate::SqliteStore;
 use crate::codec::{self, IdText, db, int, json_list};
-use crate::{consent, incidents, lifecycle, merkle, requests, verification};
+use crate::{consent, contracts, incidents, lifecycle, merkle, requests, verification};
 
 /// The columns of `legal_holds` after its tenant, in [`decode_hold`]'s order.
 const HOLD_COLUMNS: &str = "id, subject, record, reason, placed_at, until";
@@ -74,7 +74,8 @@ fn counts_in(conn: &Connection, tenant: &TenantId) -> Result<ArchiveCounts> {
          (SELECT COUNT(*) FROM aggregates WHERE tenant = ?1), \
          (SELECT COUNT(*) FROM legal_holds WHERE tenant = ?1), \
          (SELECT COUNT(*) FROM audit_log WHERE tenant = ?1), \
-         (SELECT COUNT(*) FROM audit_checkpoints WHERE tenant = ?1)",
+         (SELECT COUNT(*) FROM audit_checkpoints WHERE tenant = ?1), \
+         (SELECT COUNT(*) FROM contracts WHERE tenant = ?1)",
     )
     .and_then(|mut st| {
         st.query_row([tenant.as_str()], |row| {
@@ -95,6 +96,7 @@ fn counts_in(conn: &Connection, tenant: &TenantId) -> Result<ArchiveCounts> {
                 legal_holds: codec::u64_col(row, 13)?,
                 audit_entries: codec::u64_col(row, 14)?,
                 checkpoints: codec::u64_col(row, 15)?,
+                contracts: codec::u64_col(row, 16)?,
             })
         })
     })
@@ -201,6 +203,13 @@ fn export_in(conn: &Connection, tenant: &TenantId, sink: &mut dyn ArchiveSink) -
     table!(
         "SELECT id, version, document FROM incidents WHERE tenant = ?1 ORDER BY id",
         |r| incidents::decode(r).map(ArchiveRow::Incident)
+    );
+    table!(
+        &format!(
+            "SELECT {} FROM contracts WHERE tenant = ?1 ORDER BY id",
+            contracts::CONTRACT_COLUMNS
+        ),
+        |r| contracts::decode(r).map(ArchiveRow::Contract)
     );
     table!(
         "SELECT purpose, category, bucket, count FROM aggregates WHERE tenant = ?1 \
@@ -462,6 +471,23 @@ fn insert_raw(
                 "INSERT INTO incidents (tenant, id, version, document) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![t, IdText::new(i.id), i.version, i.document]),
+        ArchiveRow::Contract(c) => tx
+            .prepare_cached(
+                "INSERT INTO contracts (tenant, id, subject, kind, status, state, next_due, \
+                 version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                t,
+                IdText::new(c.id),
+                IdText::new(c.subject.0),
+                c.kind.as_str(),
+                c.status,
+                c.state,
+                c.next_due.map(micros),
+                c.version,
+                micros(c.created_at),
+                micros(c.updated_at)
+            ]),
         ArchiveRow::Aggregate(a) => tx
             .prepare_cached(
                 "INSERT INTO aggregates (tenant, purpose, category, bucket, count) \

@@ -46,6 +46,7 @@
 mod archive;
 mod codec;
 mod consent;
+mod contracts;
 mod incidents;
 mod leases;
 mod lifecycle;

@@ -14,6 +14,7 @@ use custos_audit::checkpoint::SignedCheckpoint;
 
 use crate::Result;
 use crate::consent::ConsentEvent;
+use crate::contracts::ContractRow;
 use crate::incidents::IncidentRow;
 use crate::lifecycle::HeldRecord;
 use crate::requests::{OutboxMessage, RightsRequest};
@@ -39,6 +40,7 @@ pub struct ArchiveCounts {
     pub held_records: u64,
     pub verification_challenges: u64,
     pub incidents: u64,
+    pub contracts: u64,
     pub aggregates: u64,
     pub legal_holds: u64,
     pub audit_entries: u64,
@@ -60,6 +62,7 @@ impl ArchiveCounts {
             + self.held_records
             + self.verification_challenges
             + self.incidents
+            + self.contracts
             + self.aggregates
             + self.legal_holds
             + self.audit_entries
@@ -82,6 +85,7 @@ impl ArchiveCounts {
             ArchiveRow::HeldRecord(_) => &mut self.held_records,
             ArchiveRow::Challenge(_) => &mut self.verification_challenges,
             ArchiveRow::Incident(_) => &mut self.incidents,
+            ArchiveRow::Contract(_) => &mut self.contracts,
             ArchiveRow::Aggregate(_) => &mut self.aggregates,
             ArchiveRow::LegalHold(_) => &mut self.legal_holds,
             ArchiveRow::Audit(_) => &mut self.audit_entries,
@@ -112,6 +116,8 @@ pub enum ArchiveRow {
     /// An identity-verification challenge.
     Challenge(Challenge),
     Incident(IncidentRow),
+    /// A consumer contract (order, membership, return).
+    Contract(ContractRow),
     /// An anonymous aggregate group, whatever its count (groups below
     /// [`crate::MIN_GROUP`] included: they are stored, only never returned).
     Aggregate(AggregateRow),
@@ -135,7 +141,7 @@ pub trait ArchiveStore: Send + Sync + 'static {
     /// subjects (by id), records (by id), blind-index entries (by subject,
     /// category, hash), consent events (by id), requests (by id), outbox
     /// messages (by id), idempotent responses (by key), held records (by id),
-    /// verification challenges (by id), incidents (by id), aggregates (by
+    /// verification challenges (by id), incidents (by id), contracts (by id), aggregates (by
     /// purpose, category, bucket), legal holds (by id), audit entries (by
     /// seq) and signed checkpoints (by tree size). Ids and text compare by
     /// bytes, so every backend lists the same tenant in the same order.

@@ -1,7 +1,7 @@
 //! Conformance cases of [`IncidentStore`], [`VerificationStore`] and
 //! [`ArchiveStore`]: incidents and challenges change by compare-and-set with
 //! their outbox messages and audit entry, and a tenant holding every kind of
-//! row (held records, challenges, incidents, aggregates, legal holds, signed
+//! row (held records, challenges, incidents, contracts, aggregates, legal holds, signed
 //! checkpoints included)
 //! moves to another store unchanged, its Merkle tree rebuilt there. A backend
 //! runs them with `custos_store::archive_conformance_tests!(fresh_store_expression);`.
@@ -18,10 +18,10 @@ use custos_audit::merkle;
 
 use crate::{
     AggregateRow, ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore, AuditDraft, Challenge,
-    Erasure, HeldRecord, IncidentRow, IncidentStore, LegalHold, LifecycleStore, MerkleStore,
-    OutboxMessage, Outcome, Record, RecordId, RequestStore, RetentionStore, StatsStore, Store,
-    StoreError, StoredTree, Subject, SubjectId, SubjectState, SubjectWrite, Tenant, TenantId,
-    Timestamp, Uuid, VerificationStore,
+    ContractStore, Erasure, HeldRecord, IncidentRow, IncidentStore, LegalHold, LifecycleStore,
+    MerkleStore, OutboxMessage, Outcome, Record, RecordId, RequestStore, RetentionStore,
+    StatsStore, Store, StoreError, StoredTree, Subject, SubjectId, SubjectState, SubjectWrite,
+    Tenant, TenantId, Timestamp, Uuid, VerificationStore,
 };
 
 /// Expands to `mod archive_conformance { … }`, one `#[test]` per case.
@@ -296,6 +296,7 @@ where
         + ArchiveStore
         + LifecycleStore
         + IncidentStore
+        + ContractStore
         + VerificationStore
         + MerkleStore
         + RequestStore
@@ -345,6 +346,18 @@ where
                 None,
                 &[message(kept, "incident.notice")],
                 &draft("incident.open", None),
+            )
+            .unwrap();
+        source
+            .create_contract(
+                &t,
+                &crate::conformance_contracts::contract(
+                    kept,
+                    crate::ContractKind::Membership,
+                    Some(at(70)),
+                ),
+                &[message(kept, "contract.membership_activated")],
+                &draft("contract.created", Some(kept)),
             )
             .unwrap();
     }
@@ -419,11 +432,12 @@ where
             expected.held_records,
             expected.verification_challenges,
             expected.incidents,
+            expected.contracts,
             expected.aggregates,
             expected.legal_holds,
             expected.checkpoints
         ),
-        (1, 2, 2, 3, 2, 2)
+        (1, 2, 2, 2, 3, 2, 2)
     );
     let sorted = |f: fn(&ArchiveRow) -> Option<Vec<u8>>| {
         let keys: Vec<Vec<u8>> = first.rows.iter().filter_map(f).collect();
@@ -437,6 +451,10 @@ where
     }));
     assert!(sorted(|r| match r {
         ArchiveRow::Incident(i) => Some(i.id.hyphenated().to_string().into_bytes()),
+        _ => None,
+    }));
+    assert!(sorted(|r| match r {
+        ArchiveRow::Contract(c) => Some(c.id.hyphenated().to_string().into_bytes()),
         _ => None,
     }));
     assert!(sorted(|r| match r {

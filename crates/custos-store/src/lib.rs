@@ -22,8 +22,11 @@ pub mod conformance;
 #[cfg(feature = "conformance")]
 pub mod conformance_archive;
 #[cfg(feature = "conformance")]
+pub mod conformance_contracts;
+#[cfg(feature = "conformance")]
 pub mod conformance_lifecycle;
 mod consent;
+mod contracts;
 mod error;
 mod incidents;
 pub mod leases;
@@ -37,6 +40,7 @@ mod verification;
 
 pub use archive::{ArchiveCounts, ArchiveRow, ArchiveSink, ArchiveStore};
 pub use consent::{ConsentEvent, ConsentKind, ConsentStore};
+pub use contracts::{ContractFilter, ContractKind, ContractRow, ContractStore};
 pub use error::StoreError;
 pub use incidents::{IncidentRow, IncidentStore};
 pub use leases::LeaseStore;

@@ -117,15 +117,21 @@ impl Browser {
     }
 
     pub fn text_of(&self, css: &str) -> String {
-        self.rt.block_on(async {
-            self.c()
-                .find(Locator::Css(css))
-                .await
-                .unwrap_or_else(|e| panic!("no {css}: {e}"))
-                .text()
-                .await
-                .unwrap()
-        })
+        // Right after a form submit the old page may still be going away: retry a
+        // stale or missing element for up to 5 s.
+        let mut last = None;
+        for _ in 0..50 {
+            let got = self.rt.block_on(async {
+                let e = self.c().find(Locator::Css(css)).await?;
+                e.text().await
+            });
+            match got {
+                Ok(t) => return t,
+                Err(e) => last = Some(e),
+            }
+            self.pause();
+        }
+        panic!("no text for {css}: {last:?}")
     }
 
     pub fn exists(&self, css: &str) -> bool {
@@ -148,15 +154,45 @@ impl Browser {
     }
 
     pub fn click(&self, css: &str) {
-        self.rt.block_on(async {
-            self.c()
-                .find(Locator::Css(css))
-                .await
-                .unwrap_or_else(|e| panic!("no {css}: {e}"))
-                .click()
-                .await
-                .unwrap();
+        self.navigating(|| {
+            self.rt.block_on(async {
+                self.c()
+                    .find(Locator::Css(css))
+                    .await
+                    .unwrap_or_else(|e| panic!("no {css}: {e}"))
+                    .click()
+                    .await
+                    .unwrap();
+            });
         });
+    }
+
+    fn pause(&self) {
+        self.rt
+            .block_on(async { tokio::time::sleep(Duration::from_millis(100)).await });
+    }
+
+    /// Runs `act`, then waits until a page it caused has loaded; when nothing
+    /// navigates (a control that only toggles, a form the browser holds back as
+    /// invalid) it goes on after 3 s.
+    fn navigating(&self, act: impl FnOnce()) {
+        self.eval("window.__custosOld = true; return null;");
+        act();
+        for _ in 0..30 {
+            let done = self
+                .rt
+                .block_on(self.c().execute(
+                    "return window.__custosOld === undefined && document.readyState === 'complete';",
+                    Vec::new(),
+                ))
+                .map(|v| v == serde_json::json!(true))
+                // The old document is going away mid-call: not loaded yet.
+                .unwrap_or(false);
+            if done {
+                return;
+            }
+            self.pause();
+        }
     }
 
     /// Types into whatever has the focus, as a keyboard does.
@@ -176,8 +212,9 @@ impl Browser {
         self.keys(&char::from(Key::Tab).to_string());
     }
 
+    /// Enter on the focused control; waits for the page it opens, if any.
     pub fn enter(&self) {
-        self.keys(&char::from(Key::Enter).to_string());
+        self.navigating(|| self.keys(&char::from(Key::Enter).to_string()));
     }
 
     pub fn space(&self) {
@@ -189,7 +226,9 @@ impl Browser {
     pub fn focused(&self) -> String {
         let v = self.eval(
             "const e = document.activeElement; \
-             return `${e.tagName.toLowerCase()}#${e.id}[${e.getAttribute('name') || ''}=${e.getAttribute('value') || ''}](${e.getAttribute('href') || ''}) ${e.textContent.replace(/\\s+/g, ' ').trim()}`;",
+             if (!e || e === document.body) { return 'body'; } \
+             const labels = e.labels ? [...e.labels].map(l => l.textContent).join(' ') : ''; \
+             return `${e.tagName.toLowerCase()}#${e.id}[${e.getAttribute('name') || ''}=${e.getAttribute('value') || ''}](${e.getAttribute('href') || ''}) ${labels} ${e.textContent}`.replace(/\\s+/g, ' ').trim();",
         );
         v.as_str().unwrap_or_default().to_owned()
     }

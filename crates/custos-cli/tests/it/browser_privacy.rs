@@ -444,3 +444,83 @@ fn a_person_objects_to_a_legitimate_interest_use_and_the_marketing_read_stops() 
     let (values, _) = marketing_read(&s, &marketing, "tailored_marketing");
     assert_eq!(values["user.contact.email"], EMAIL, "{values}");
 }
+
+#[test]
+fn a_person_cancels_and_withdraws_from_a_membership_in_the_privacy_center() {
+    let data = tempdir().join("data");
+    let mut server = Server::spawn(&data, &["--policy", "policies/plume-design-terms.toml"]);
+    let admin = server.admin_key();
+    let body = format!(
+        r#"{{"records":[{{"category":"user.contact.email","value":"{EMAIL}","purpose":"account"}}]}}"#
+    );
+    let (status, reply) = server.call("POST", "/v1/subjects", Some(&admin), Some(&body));
+    assert_eq!(status, 201, "{reply}");
+    let subject = serde_json::from_str::<serde_json::Value>(&reply).unwrap()["subject"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let membership = format!(
+        r#"{{"subject":"{subject}","customer":{{"jurisdiction":"BE","time_zone":"Europe/Brussels"}},"plan":"homepass","price":"9.99 EUR"}}"#
+    );
+    let (status, reply) = server.call("POST", "/v1/memberships", Some(&admin), Some(&membership));
+    assert_eq!(status, 201, "{reply}");
+    let id = serde_json::from_str::<serde_json::Value>(&reply).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, reply) = server.call(
+        "POST",
+        &format!("/v1/memberships/{id}/actions"),
+        Some(&admin),
+        Some(r#"{"action":"activate","device":"pod-1"}"#),
+    );
+    assert_eq!(status, 200, "{reply}");
+    let state = |server: &Server| {
+        let (_, reply) = server.call("GET", &format!("/v1/memberships/{id}"), Some(&admin), None);
+        serde_json::from_str::<serde_json::Value>(&reply).unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(state(&server), "active");
+
+    let outbox = data.join("outbox").join("default");
+    let Some(b) = Browser::start(&format!("http://{}", server.addr)) else {
+        return;
+    };
+    sign_in(&b, &outbox, 0);
+    let page = b.text();
+    assert!(page.contains("Your orders and memberships"), "{page}");
+    assert!(page.contains("Membership homepass"), "{page}");
+    assert!(page.contains("9.99 EUR"), "{page}");
+
+    // Cancel by keyboard: without the box ticked the browser holds the form.
+    b.tab_to("Cancel this membership");
+    b.enter();
+    assert_eq!(state(&server), "active");
+    b.tab_to("I want to cancel this membership");
+    b.space();
+    b.tab_to("Cancel this membership");
+    b.enter();
+    assert!(
+        b.text().contains("Your cancellation is recorded"),
+        "{}",
+        b.text()
+    );
+    assert_eq!(state(&server), "cancelling");
+    assert!(b.text().contains("Ends on"), "{}", b.text());
+    b.screenshot("privacy-contracts");
+
+    // Still within the statutory 14 days: withdrawal remains open, then refunds.
+    b.tab_to("I want to withdraw from this contract");
+    b.space();
+    b.tab_to("Withdraw from this contract");
+    b.enter();
+    assert!(
+        b.text().contains("Your withdrawal is recorded"),
+        "{}",
+        b.text()
+    );
+    assert!(b.text().contains("Refund due by"), "{}", b.text());
+    assert_ne!(state(&server), "cancelling");
+}

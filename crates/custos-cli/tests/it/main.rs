@@ -966,9 +966,13 @@ fn serve_delivers_owed_notices_to_the_outbox_directory() {
 
 mod multi;
 
+mod contracts;
+
 mod browser;
 
 mod browser_privacy;
+
+mod browser_console;
 
 mod audit_proofs;
 

@@ -186,8 +186,8 @@ fn sqlite_path(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join("custos.db")
 }
 
-/// A legal hold on `subject` and two aggregate groups, written straight into
-/// the default tenant of the SQLite file at `db`.
+/// A legal hold on `subject`, two aggregate groups and a membership contract,
+/// written straight into the default tenant of the SQLite file at `db`.
 fn place_retention_rows(db: &Path, subject: &str) {
     use custos_store::{
         AggregateRow, AuditDraft, LegalHold, Outcome, RetentionStore, StatsStore, SubjectId,
@@ -240,6 +240,28 @@ fn place_retention_rows(db: &Path, subject: &str) {
                 group("user.contact.email", "", 2),
             ],
             &draft("aggregate"),
+        )
+        .unwrap();
+    use custos_store::ContractStore;
+    store
+        .create_contract(
+            &tenant,
+            &custos_store::ContractRow {
+                id: Uuid::new_v4(),
+                subject,
+                kind: custos_store::ContractKind::Membership,
+                status: "active".into(),
+                state: r#"{"kind":"membership"}"#.into(),
+                next_due: Some(Timestamp::from_second(1_785_000_000).unwrap()),
+                version: 3,
+                created_at: at,
+                updated_at: at,
+            },
+            &[],
+            &AuditDraft {
+                subject: Some(subject),
+                ..draft("contract.created")
+            },
         )
         .unwrap();
 }
@@ -365,6 +387,7 @@ fn a_tenant_moves_sqlite_to_postgres_to_sqlite_unchanged() {
         "\"held_record\"",
         "\"verification_challenge\"",
         "\"incident\"",
+        "\"contract\"",
         "\"aggregate\"",
         "\"legal_hold\"",
         "\"audit\"",

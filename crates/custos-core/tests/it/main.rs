@@ -11,6 +11,7 @@
 mod audit_log;
 mod consent;
 mod contact;
+mod contracts;
 mod gates;
 mod harness;
 mod incidents;

@@ -2,6 +2,7 @@
 
 mod admin;
 mod consent;
+mod contracts;
 mod events;
 mod incidents;
 mod lifecycle;
@@ -78,6 +79,33 @@ pub fn routes<S: crate::Backend>() -> Router<Arc<AppState<S>>> {
         )
         .route("/v1/incidents/{id}", get(incidents::one::<S>))
         .route("/v1/incidents/{id}/hold", delete(incidents::lift_hold::<S>))
+        .route(
+            "/v1/orders",
+            post(contracts::create_order::<S>).get(contracts::list_orders::<S>),
+        )
+        .route("/v1/orders/{id}", get(contracts::order::<S>))
+        .route(
+            "/v1/orders/{id}/actions",
+            post(contracts::act_on_order::<S>),
+        )
+        .route(
+            "/v1/memberships",
+            post(contracts::create_membership::<S>).get(contracts::list_memberships::<S>),
+        )
+        .route("/v1/memberships/{id}", get(contracts::membership::<S>))
+        .route(
+            "/v1/memberships/{id}/actions",
+            post(contracts::act_on_membership::<S>),
+        )
+        .route(
+            "/v1/returns",
+            post(contracts::create_return::<S>).get(contracts::list_returns::<S>),
+        )
+        .route("/v1/returns/{id}", get(contracts::return_one::<S>))
+        .route(
+            "/v1/returns/{id}/actions",
+            post(contracts::act_on_return::<S>),
+        )
         .route("/v1/verifications", post(verification::start::<S>))
         .route(
             "/v1/verifications/{id}/check",

@@ -147,6 +147,18 @@ pub struct Strings {
     pub form_expired: &'static str,
     pub too_many: &'static str,
     pub back: &'static str,
+    pub your_contracts: &'static str,
+    pub your_contracts_intro: &'static str,
+    pub reference: &'static str,
+    pub cancel_membership: &'static str,
+    pub cancel_note: &'static str,
+    pub confirm_cancel: &'static str,
+    pub cancelled: &'static str,
+    pub withdraw_contract: &'static str,
+    pub withdraw_note: &'static str,
+    pub confirm_withdraw: &'static str,
+    pub withdrawn: &'static str,
+    pub must_confirm: &'static str,
 }
 
 pub static EN: Strings = Strings {
@@ -235,6 +247,18 @@ pub static EN: Strings = Strings {
     form_expired: "This form has expired. Nothing was changed; please try again.",
     too_many: "Too many attempts. Please wait an hour and try again.",
     back: "Back to your data",
+    your_contracts: "Your orders and memberships",
+    your_contracts_intro: "What you bought or subscribed to, its key dates and what you can still do.",
+    reference: "Reference",
+    cancel_membership: "Cancel this membership",
+    cancel_note: "The membership ends at the end of the period already paid; that period is not refunded.",
+    confirm_cancel: "I want to cancel this membership",
+    cancelled: "Your cancellation is recorded. The membership ends on the date shown.",
+    withdraw_contract: "Withdraw from this contract",
+    withdraw_note: "You may withdraw without giving a reason until {date}; we refund you within 14 days.",
+    confirm_withdraw: "I want to withdraw from this contract",
+    withdrawn: "Your withdrawal is recorded. The refund date is shown below.",
+    must_confirm: "Tick the box to confirm.",
 };
 
 pub static FR: Strings = Strings {
@@ -323,6 +347,18 @@ pub static FR: Strings = Strings {
     form_expired: "Ce formulaire a expiré. Rien n'a été modifié ; veuillez réessayer.",
     too_many: "Trop de tentatives. Veuillez patienter une heure puis réessayer.",
     back: "Retour à vos données",
+    your_contracts: "Vos commandes et abonnements",
+    your_contracts_intro: "Ce que vous avez acheté ou souscrit, ses dates clés et ce que vous pouvez encore faire.",
+    reference: "Référence",
+    cancel_membership: "Résilier cet abonnement",
+    cancel_note: "L'abonnement prend fin à la fin de la période déjà payée ; cette période n'est pas remboursée.",
+    confirm_cancel: "Je veux résilier cet abonnement",
+    cancelled: "Votre résiliation est enregistrée. L'abonnement prend fin à la date indiquée.",
+    withdraw_contract: "Me rétracter de ce contrat",
+    withdraw_note: "Vous pouvez vous rétracter sans donner de motif jusqu'au {date} ; nous vous remboursons sous 14 jours.",
+    confirm_withdraw: "Je veux me rétracter de ce contrat",
+    withdrawn: "Votre rétractation est enregistrée. La date du remboursement est indiquée ci-dessous.",
+    must_confirm: "Cochez la case pour confirmer.",
 };
 
 /// Names of rights, for the request list.
@@ -383,6 +419,68 @@ pub fn basis_name(lang: Lang, basis: &str) -> String {
         (Lang::Fr, "vital_interest") => "Intérêt vital",
         (Lang::Fr, "public_interest") => "Intérêt public",
         _ => return basis.replace('_', " "),
+    };
+    name.to_owned()
+}
+
+/// Names of contract kinds, key dates, amounts and states; anything not listed is
+/// shown with its words spelled out ("past_due" → "past due").
+pub fn contract_word(lang: Lang, word: &str) -> String {
+    let name = match (lang, word) {
+        (Lang::En, "order") => "Order",
+        (Lang::En, "membership") => "Membership",
+        (Lang::En, "return") => "Return",
+        (Lang::En, "created_at") => "Created",
+        (Lang::En, "contract_at") => "Contract made",
+        (Lang::En, "possession_at") => "Delivered",
+        (Lang::En, "activated_at") => "Activated",
+        (Lang::En, "next_period") => "Next period starts",
+        (Lang::En, "cancel_effective") => "Ends on",
+        (Lang::En, "grace_ends") => "Payment grace ends",
+        (Lang::En, "ended_at") => "Ended",
+        (Lang::En, "withdrawn_at") => "Withdrawal notified",
+        (Lang::En, "refund_due") => "Refund due by",
+        (Lang::En, "return_by") => "Send the goods back by",
+        (Lang::En, "refunded_at") => "Refunded",
+        (Lang::En, "notified_at") => "Return notified",
+        (Lang::En, "ship_by") => "Ship by",
+        (Lang::En, "total") => "Total",
+        (Lang::En, "price") => "Price per period",
+        (Lang::En, "refund") => "Refund",
+        (Lang::En, "in_good_standing") => "Active",
+        (Lang::En, "awaiting_activation") => "Not yet activated",
+        (Lang::En, "past_due") => "Payment overdue",
+        (Lang::Fr, "order") => "Commande",
+        (Lang::Fr, "membership") => "Abonnement",
+        (Lang::Fr, "return") => "Retour",
+        (Lang::Fr, "created_at") => "Créé le",
+        (Lang::Fr, "contract_at") => "Contrat conclu le",
+        (Lang::Fr, "possession_at") => "Livré le",
+        (Lang::Fr, "activated_at") => "Activé le",
+        (Lang::Fr, "next_period") => "Prochaine période le",
+        (Lang::Fr, "cancel_effective") => "Prend fin le",
+        (Lang::Fr, "grace_ends") => "Fin du délai de paiement",
+        (Lang::Fr, "ended_at") => "Terminé le",
+        (Lang::Fr, "withdrawn_at") => "Rétractation notifiée le",
+        (Lang::Fr, "refund_due") => "Remboursement au plus tard le",
+        (Lang::Fr, "return_by") => "Renvoyer les biens avant le",
+        (Lang::Fr, "refunded_at") => "Remboursé le",
+        (Lang::Fr, "notified_at") => "Retour notifié le",
+        (Lang::Fr, "ship_by") => "À expédier avant le",
+        (Lang::Fr, "total") => "Total",
+        (Lang::Fr, "price") => "Prix par période",
+        (Lang::Fr, "refund") => "Remboursement",
+        (Lang::Fr, "in_good_standing") => "Actif",
+        (Lang::Fr, "awaiting_activation") => "Pas encore activé",
+        (Lang::Fr, "past_due") => "Paiement en retard",
+        _ => {
+            let spaced = word.replace('_', " ");
+            let mut c = spaced.chars();
+            return c
+                .next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default();
+        }
     };
     name.to_owned()
 }
@@ -522,6 +620,13 @@ mod tests {
         );
         // Not a rule: shown as written rather than hidden.
         assert_eq!(retention_phrase(Lang::En, "forever"), "forever");
+    }
+
+    #[test]
+    fn notes_with_a_date_have_its_place_in_every_language() {
+        for lang in Lang::ALL {
+            assert!(lang.strings().withdraw_note.contains("{date}"), "{lang:?}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod console;
 pub mod i18n;
 pub mod privacy;
+pub mod privacy_contracts;
 pub mod session;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub fn routes<S: Backend>() -> Router<Arc<AppState<S>>> {
     Router::new()
         .route("/assets/custos.css", get(stylesheet))
         .merge(privacy::routes::<S>())
+        .merge(privacy_contracts::routes::<S>())
         .merge(console::routes::<S>())
 }
 

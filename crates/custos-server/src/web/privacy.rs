@@ -28,7 +28,7 @@ use serde_json::Value;
 use super::i18n::{Lang, basis_name, retention_phrase, right_name, source_name, state_name};
 use super::session::Area;
 use super::{Chrome, ErrorPage, Visit, blocking, day, render, unavailable};
-use crate::{AppState, Backend, RequestId};
+use crate::{AppState, Backend};
 
 pub fn routes<S: Backend>() -> Router<Arc<AppState<S>>> {
     Router::new()
@@ -51,19 +51,13 @@ pub fn routes<S: Backend>() -> Router<Arc<AppState<S>>> {
 
 type St<S> = State<Arc<AppState<S>>>;
 
+/// The request id `observe` set in the headers, for the audit entries.
 fn ctx(headers: &HeaderMap) -> RequestCtx {
     RequestCtx {
         request_id: headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        idempotency: None,
-    }
-}
-
-fn rid_ctx(rid: Option<axum::Extension<RequestId>>) -> RequestCtx {
-    RequestCtx {
-        request_id: rid.map(|r| r.0.0.clone()),
         idempotency: None,
     }
 }
@@ -370,6 +364,7 @@ struct HomePage {
     groups: Vec<Group>,
     choices: Vec<Choice>,
     requests: Vec<RequestRow>,
+    contracts: Vec<super::privacy_contracts::ContractCard>,
     correctable: bool,
 }
 
@@ -380,7 +375,13 @@ fn shown(value: &Value) -> String {
     }
 }
 
-fn home_page(v: &Visit, chrome: Chrome, data: &MyData, correctable: bool) -> HomePage {
+fn home_page(
+    v: &Visit,
+    chrome: Chrome,
+    data: &MyData,
+    contracts: &[custos_core::contracts::ContractView],
+    correctable: bool,
+) -> HomePage {
     let s = v.strings();
     let lang = v.lang;
     let mut groups: Vec<Group> = Vec::new();
@@ -495,15 +496,12 @@ fn home_page(v: &Visit, chrome: Chrome, data: &MyData, correctable: bool) -> Hom
         groups,
         choices,
         requests,
+        contracts: super::privacy_contracts::cards(lang, s, contracts),
         correctable,
     }
 }
 
-pub async fn home<S: Backend>(
-    State(state): St<S>,
-    headers: HeaderMap,
-    rid: Option<axum::Extension<RequestId>>,
-) -> Response {
+pub async fn home<S: Backend>(State(state): St<S>, headers: HeaderMap) -> Response {
     let Some(mut v) = Visit::start(&state, &headers, Area::Privacy) else {
         return unavailable();
     };
@@ -519,23 +517,24 @@ pub async fn home<S: Backend>(
         ));
     };
     let st = Arc::clone(&state);
-    let c = rid_ctx(rid);
+    let c = ctx(&headers);
     let t = tenant.clone();
     let data = blocking(move || {
         let data = st.vault.my_data(&t, subject, &c)?;
+        let contracts = st.vault.contracts_of_subject(&t, subject)?;
         let policy = st.vault.policy(&t)?;
         let correctable = policy
             .policy
             .rights
             .self_service
             .contains(&Right::Rectification);
-        Ok::<_, VaultError>((data, correctable))
+        Ok::<_, VaultError>((data, contracts, correctable))
     })
     .await;
     match data {
-        Some(Ok((data, correctable))) => {
+        Some(Ok((data, contracts, correctable))) => {
             let chrome = v.chrome(&state, v.strings().home_title);
-            let page = home_page(&v, chrome, &data, correctable);
+            let page = home_page(&v, chrome, &data, &contracts, correctable);
             v.finish(render(StatusCode::OK, &page))
         }
         // Erased or gone meanwhile: the session has nothing left to show.

@@ -54,9 +54,18 @@ pub struct Pending {
 
 /// A console user: the API key they signed in with, re-checked on every request
 /// so a revoked key ends the session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Staff {
     pub token: Zeroizing<String>,
+}
+
+// By hand: a session printed by mistake must not print the key.
+impl std::fmt::Debug for Staff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Staff")
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -235,8 +244,8 @@ mod tests {
         );
         // Busy every 20 minutes: still ends 8 h after creation.
         for h in 0..8 {
-            for m in [20, 40] {
-                let now = t(&format!("2026-01-01T{:02}:{m}:00Z", 10 + h));
+            for m in [0, 20, 40] {
+                let now = t(&format!("2026-01-01T{:02}:{m:02}:00Z", 10 + h));
                 assert!(sessions.get(Area::Privacy, &s.id, now).is_some(), "{now}");
             }
         }
@@ -269,6 +278,18 @@ mod tests {
         assert!(r.csrf_ok(&r.csrf));
         assert!(!r.csrf_ok(&s.csrf));
         assert!(!r.csrf_ok(""));
+    }
+
+    #[test]
+    fn a_printed_session_does_not_show_the_console_key() {
+        let sessions = Sessions::default();
+        let mut s = sessions
+            .create(Area::Console, None, t("2026-01-01T10:00:00Z"))
+            .unwrap();
+        s.staff = Some(Staff {
+            token: Zeroizing::new("ck_secret.token".to_owned()),
+        });
+        assert!(!format!("{s:?}").contains("ck_secret"));
     }
 
     #[test]

@@ -32,6 +32,8 @@ use hyper_util::rt::TokioIo;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 
+mod contracts;
+
 const POLICY: &str = include_str!("../../../../policies/plume-sasu.toml");
 
 /// One running application and the handles a test needs to look behind it.
@@ -963,7 +965,7 @@ async fn health_and_metrics_carry_no_personal_data() {
 
 /// Every route of the router, with its methods. Kept by hand on purpose: adding a
 /// route means adding it here and to the OpenAPI document.
-const ROUTES: [(&str, &[&str]); 34] = [
+const ROUTES: [(&str, &[&str]); 43] = [
     ("/healthz", &["get"]),
     ("/metrics", &["get"]),
     ("/v1/openapi.json", &["get"]),
@@ -991,6 +993,15 @@ const ROUTES: [(&str, &[&str]); 34] = [
     ("/v1/incidents", &["get", "post"]),
     ("/v1/incidents/{id}", &["get"]),
     ("/v1/incidents/{id}/hold", &["delete"]),
+    ("/v1/orders", &["get", "post"]),
+    ("/v1/orders/{id}", &["get"]),
+    ("/v1/orders/{id}/actions", &["post"]),
+    ("/v1/memberships", &["get", "post"]),
+    ("/v1/memberships/{id}", &["get"]),
+    ("/v1/memberships/{id}/actions", &["post"]),
+    ("/v1/returns", &["get", "post"]),
+    ("/v1/returns/{id}", &["get"]),
+    ("/v1/returns/{id}/actions", &["post"]),
     ("/v1/verifications", &["post"]),
     ("/v1/verifications/{id}/check", &["post"]),
     ("/v1/policy", &["get"]),

@@ -14,6 +14,7 @@
 )]
 
 mod archive;
+mod contracts;
 mod leases;
 mod lifecycle;
 mod merkle;

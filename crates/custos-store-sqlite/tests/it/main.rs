@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+mod contracts;
 mod leases;
 mod lifecycle;
 mod merkle;

@@ -1,0 +1,163 @@
+//! The person's orders and memberships in the privacy center (issue 9 part 7):
+//! key dates and amounts, and the two things a consumer may do alone — cancel a
+//! membership at the end of its period (T-13) and withdraw within the statutory
+//! period (T-18). Each needs a ticked box, so a stray keypress changes nothing.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::post;
+use custos_core::VaultError;
+use custos_core::contracts::ContractView;
+use custos_store::Uuid;
+use serde::Deserialize;
+
+use super::i18n::{Lang, Strings, contract_word};
+use super::session::Area;
+use super::{ErrorPage, Visit, blocking, day, render, unavailable};
+use crate::{AppState, Backend};
+
+pub fn routes<S: Backend>() -> Router<Arc<AppState<S>>> {
+    Router::new()
+        .route("/privacy/contracts/cancel", post(act::<S>))
+        .route("/privacy/contracts/withdraw", post(act::<S>))
+}
+
+/// One contract as the privacy center shows it.
+#[derive(Debug)]
+pub struct ContractCard {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub facts: Vec<(String, String)>,
+    /// (action path, button, note, confirm label)
+    pub actions: Vec<(&'static str, &'static str, String, &'static str)>,
+}
+
+pub fn cards(lang: Lang, s: &Strings, views: &[ContractView]) -> Vec<ContractCard> {
+    views
+        .iter()
+        .filter(|v| v.kind != "return" || v.may_withdraw)
+        .map(|v| {
+            let mut facts = Vec::new();
+            if let Some(r) = &v.reference {
+                facts.push((s.reference.to_owned(), r.clone()));
+            }
+            for d in &v.key_dates {
+                facts.push((contract_word(lang, d.name), day(d.at)));
+            }
+            for a in &v.amounts {
+                facts.push((contract_word(lang, a.name), a.amount.clone()));
+            }
+            let mut actions = Vec::new();
+            if v.may_withdraw {
+                let until = v.withdraw_until.map(day).unwrap_or_default();
+                actions.push((
+                    "/privacy/contracts/withdraw",
+                    s.withdraw_contract,
+                    s.withdraw_note.replace("{date}", &until),
+                    s.confirm_withdraw,
+                ));
+            }
+            if v.may_cancel {
+                actions.push((
+                    "/privacy/contracts/cancel",
+                    s.cancel_membership,
+                    s.cancel_note.to_owned(),
+                    s.confirm_cancel,
+                ));
+            }
+            ContractCard {
+                id: v.id.to_string(),
+                title: format!(
+                    "{}{}",
+                    contract_word(lang, v.kind),
+                    v.reference
+                        .as_ref()
+                        .map(|r| format!(" {r}"))
+                        .unwrap_or_default()
+                ),
+                status: contract_word(lang, &v.status),
+                facts,
+                actions,
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    contract: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn act<S: Backend>(
+    State(state): State<Arc<AppState<S>>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    form: Result<Form<ActForm>, FormRejection>,
+) -> Response {
+    let Some(mut v) = Visit::start(&state, &headers, Area::Privacy) else {
+        return unavailable();
+    };
+    let s = v.strings();
+    let fail = |v: &mut Visit, status: StatusCode, message: &str| {
+        let chrome = v.chrome(&state, s.error_title);
+        let page = ErrorPage {
+            chrome,
+            message: message.to_owned(),
+            back: "/privacy#contracts",
+        };
+        v.finish(render(status, &page))
+    };
+    let Ok(Form(form)) = form else {
+        return fail(&mut v, StatusCode::FORBIDDEN, s.form_expired);
+    };
+    if !v.csrf_ok(&form.csrf) {
+        return fail(&mut v, StatusCode::FORBIDDEN, s.form_expired);
+    }
+    let Some((tenant, subject)) = v.session.subject.clone() else {
+        return v.see_other("/privacy");
+    };
+    if form.confirm != "yes" {
+        return fail(&mut v, StatusCode::UNPROCESSABLE_ENTITY, s.must_confirm);
+    }
+    let Ok(id) = Uuid::parse_str(&form.contract) else {
+        return fail(&mut v, StatusCode::NOT_FOUND, s.error_retry);
+    };
+    let withdraw = uri.path().ends_with("/withdraw");
+    let st = Arc::clone(&state);
+    let result = blocking(move || {
+        let now = st.vault.now();
+        if withdraw {
+            st.vault.withdraw(&tenant, subject, id, now)
+        } else {
+            st.vault.cancel_membership(&tenant, subject, id, now)
+        }
+    })
+    .await;
+    match result {
+        Some(Ok(_)) => {
+            v.flash(&state, if withdraw { s.withdrawn } else { s.cancelled });
+            v.see_other("/privacy#contracts")
+        }
+        // Not theirs, or no longer possible (period over, already ended): nothing done.
+        Some(Err(VaultError::Invalid(_))) => fail(&mut v, StatusCode::CONFLICT, s.error_retry),
+        Some(Err(VaultError::ContractNotFound | VaultError::SubjectNotFound)) => {
+            fail(&mut v, StatusCode::NOT_FOUND, s.error_retry)
+        }
+        Some(Err(e)) => {
+            tracing::warn!(error = %e.code(), "privacy center: contract action failed");
+            fail(&mut v, StatusCode::INTERNAL_SERVER_ERROR, s.error_retry)
+        }
+        None => fail(&mut v, StatusCode::INTERNAL_SERVER_ERROR, s.error_retry),
+    }
+}
