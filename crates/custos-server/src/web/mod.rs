@@ -262,7 +262,16 @@ pub fn day(t: custos_store::Timestamp) -> String {
     t.strftime("%Y-%m-%d").to_string()
 }
 
-/// Runs blocking engine work off the async workers.
+/// Runs an engine call off the async workers; a task that died is an internal error.
+pub async fn engine<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, custos_core::VaultError> + Send + 'static,
+) -> Result<T, custos_core::VaultError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|_| Err(custos_core::VaultError::Internal("task failed".into())))
+}
+
+/// Runs blocking work off the async workers.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     tokio::task::spawn_blocking(f).await.ok()
 }

@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use super::i18n::{Lang, basis_name, retention_phrase, right_name, source_name, state_name};
 use super::session::Area;
-use super::{Chrome, ErrorPage, Visit, blocking, day, render, unavailable};
+use super::{Chrome, ErrorPage, Visit, blocking, day, engine, render, unavailable};
 use crate::{AppState, Backend};
 
 pub fn routes<S: Backend>() -> Router<Arc<AppState<S>>> {
@@ -82,6 +82,27 @@ fn error_page<S: Backend>(
     v.finish(render(status, &page))
 }
 
+/// Every form of the privacy center carries the session's CSRF token.
+pub(super) trait Posted {
+    fn csrf(&self) -> &str;
+}
+
+/// The visit and form of a POST whose CSRF token matches the session's; otherwise
+/// the page to answer with (nothing done).
+pub(super) fn posted<S: Backend, F: Posted>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    form: Result<Form<F>, FormRejection>,
+) -> Result<(Visit, F), Response> {
+    let Some(mut v) = Visit::start(state, headers, Area::Privacy) else {
+        return Err(unavailable());
+    };
+    match form {
+        Ok(Form(form)) if v.csrf_ok(form.csrf()) => Ok((v, form)),
+        _ => Err(expired(state, &mut v)),
+    }
+}
+
 /// A form that failed its CSRF check: nothing done, a fresh form offered.
 fn expired<S: Backend>(state: &AppState<S>, v: &mut Visit) -> Response {
     let msg = v.strings().form_expired;
@@ -119,20 +140,21 @@ pub struct SignInForm {
     email: String,
 }
 
+impl Posted for SignInForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn sign_in<S: Backend>(
     State(state): St<S>,
     headers: HeaderMap,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Response {
-    let Some(mut v) = Visit::start(&state, &headers, Area::Privacy) else {
-        return unavailable();
+    let (mut v, form) = match posted(&state, &headers, form) {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let Ok(Form(form)) = form else {
-        return expired(&state, &mut v);
-    };
-    if !v.csrf_ok(&form.csrf) {
-        return expired(&state, &mut v);
-    }
     let email = form.email.trim().to_owned();
     let plausible = email.len() <= 254
         && email
@@ -155,7 +177,7 @@ pub async fn sign_in<S: Backend>(
     let st = Arc::clone(&state);
     let c = ctx(&headers);
     let t = tenant.clone();
-    let started = blocking(move || {
+    let started = engine(move || {
         let found = st.vault.find_by_contact(&t, &email, &c)?;
         let Some((subject, category)) = found else {
             return Ok(None);
@@ -167,15 +189,14 @@ pub async fn sign_in<S: Backend>(
     })
     .await;
     let challenge = match started {
-        Some(Ok(c)) => c,
-        Some(Err(VaultError::TooManyAttempts)) => {
+        Ok(c) => c,
+        Err(VaultError::TooManyAttempts) => {
             let msg = v.strings().too_many;
             return error_page(&state, &mut v, StatusCode::TOO_MANY_REQUESTS, msg);
         }
         // Unknown or erased people get the same page as known ones.
-        Some(Err(VaultError::SubjectNotFound | VaultError::Invalid(_))) => None,
-        Some(Err(e)) => return internal(&state, &mut v, &e),
-        None => return internal(&state, &mut v, &VaultError::Internal("task".into())),
+        Err(VaultError::SubjectNotFound | VaultError::Invalid(_)) => None,
+        Err(e) => return internal(&state, &mut v, &e),
     };
     v.session.pending = Some(super::session::Pending { tenant, challenge });
     state.sessions.save(&v.session);
@@ -207,20 +228,21 @@ pub struct CodeForm {
     code: String,
 }
 
+impl Posted for CodeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn code<S: Backend>(
     State(state): St<S>,
     headers: HeaderMap,
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Response {
-    let Some(mut v) = Visit::start(&state, &headers, Area::Privacy) else {
-        return unavailable();
+    let (mut v, form) = match posted(&state, &headers, form) {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let Ok(Form(form)) = form else {
-        return expired(&state, &mut v);
-    };
-    if !v.csrf_ok(&form.csrf) {
-        return expired(&state, &mut v);
-    }
     let Some(pending) = v.session.pending.clone() else {
         return v.see_other("/privacy");
     };
@@ -230,11 +252,13 @@ pub async fn code<S: Backend>(
             let st = Arc::clone(&state);
             let c = ctx(&headers);
             let t = pending.tenant.clone();
-            blocking(move || {
-                let actor = privacy_center_actor(&t);
-                st.vault.check_verification(&actor, challenge, &code, &c)
-            })
-            .await
+            Some(
+                engine(move || {
+                    let actor = privacy_center_actor(&t);
+                    st.vault.check_verification(&actor, challenge, &code, &c)
+                })
+                .await,
+            )
         }
         None => None,
     };
@@ -269,17 +293,21 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
+impl Posted for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn sign_out<S: Backend>(
     State(state): St<S>,
     headers: HeaderMap,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
-    let Some(mut v) = Visit::start(&state, &headers, Area::Privacy) else {
-        return unavailable();
+    let (mut v, _) = match posted(&state, &headers, form) {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    if !form.is_ok_and(|Form(f)| v.csrf_ok(&f.csrf)) {
-        return expired(&state, &mut v);
-    }
     v.end(&state);
     v.see_other("/privacy")
 }
@@ -292,20 +320,21 @@ pub struct LangForm {
     lang: String,
 }
 
+impl Posted for LangForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn language<S: Backend>(
     State(state): St<S>,
     headers: HeaderMap,
     form: Result<Form<LangForm>, FormRejection>,
 ) -> Response {
-    let Some(mut v) = Visit::start(&state, &headers, Area::Privacy) else {
-        return unavailable();
+    let (mut v, form) = match posted(&state, &headers, form) {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let Ok(Form(form)) = form else {
-        return expired(&state, &mut v);
-    };
-    if !v.csrf_ok(&form.csrf) {
-        return expired(&state, &mut v);
-    }
     if let Some(lang) = Lang::parse(&form.lang) {
         v.session.lang = Some(lang);
         state.sessions.save(&v.session);
@@ -519,7 +548,7 @@ pub async fn home<S: Backend>(State(state): St<S>, headers: HeaderMap) -> Respon
     let st = Arc::clone(&state);
     let c = ctx(&headers);
     let t = tenant.clone();
-    let data = blocking(move || {
+    let data = engine(move || {
         let data = st.vault.my_data(&t, subject, &c)?;
         let contracts = st.vault.contracts_of_subject(&t, subject)?;
         let policy = st.vault.policy(&t)?;
@@ -532,18 +561,17 @@ pub async fn home<S: Backend>(State(state): St<S>, headers: HeaderMap) -> Respon
     })
     .await;
     match data {
-        Some(Ok((data, contracts, correctable))) => {
+        Ok((data, contracts, correctable)) => {
             let chrome = v.chrome(&state, v.strings().home_title);
             let page = home_page(&v, chrome, &data, &contracts, correctable);
             v.finish(render(StatusCode::OK, &page))
         }
         // Erased or gone meanwhile: the session has nothing left to show.
-        Some(Err(VaultError::SubjectNotFound | VaultError::SubjectErased)) => {
+        Err(VaultError::SubjectNotFound | VaultError::SubjectErased) => {
             v.end(&state);
             v.see_other("/privacy")
         }
-        Some(Err(e)) => internal(&state, &mut v, &e),
-        None => internal(&state, &mut v, &VaultError::Internal("task".into())),
+        Err(e) => internal(&state, &mut v, &e),
     }
 }
 
@@ -563,16 +591,15 @@ pub async fn notice<S: Backend>(State(state): St<S>, headers: HeaderMap) -> Resp
     };
     let st = Arc::clone(&state);
     let t = state.site_tenant.clone();
-    let policy = blocking(move || st.vault.policy(&t)).await;
+    let policy = engine(move || st.vault.policy(&t)).await;
     match policy {
-        Some(Ok(active)) => {
+        Ok(active) => {
             let n = custos_policy::notice::build(&active.policy);
             let notice = custos_policy::notice::to_html_fragment(&n);
             let chrome = v.chrome(&state, v.strings().notice_title);
             v.finish(render(StatusCode::OK, &NoticePage { chrome, notice }))
         }
-        Some(Err(e)) => internal(&state, &mut v, &e),
-        None => internal(&state, &mut v, &VaultError::Internal("task".into())),
+        Err(e) => internal(&state, &mut v, &e),
     }
 }
 
@@ -601,11 +628,13 @@ async fn own_record<S: Backend>(
     subject: SubjectId,
     record: &str,
     c: RequestCtx,
-) -> Option<Result<Option<(String, Value)>, VaultError>> {
-    let id = Uuid::parse_str(record).ok().map(RecordId)?;
+) -> Result<Option<(String, Value)>, VaultError> {
+    let Some(id) = Uuid::parse_str(record).ok().map(RecordId) else {
+        return Ok(None);
+    };
     let st = Arc::clone(state);
     let t = tenant.clone();
-    blocking(move || {
+    engine(move || {
         let actor = privacy_center_actor(&t);
         let export = st.vault.export(&actor, subject, &c)?;
         Ok(export
@@ -636,7 +665,7 @@ pub async fn correct_page<S: Backend>(
         return v.see_other("/privacy");
     };
     match own_record(&state, &tenant, subject, &q.record, ctx(&headers)).await {
-        Some(Ok(Some((label, value)))) => {
+        Ok(Some((label, value))) => {
             let chrome = v.chrome(&state, v.strings().correct_title);
             v.finish(render(
                 StatusCode::OK,
@@ -649,7 +678,7 @@ pub async fn correct_page<S: Backend>(
                 },
             ))
         }
-        Some(Err(e)) => internal(&state, &mut v, &e),
+        Err(e) => internal(&state, &mut v, &e),
         _ => {
             let msg = v.strings().error_retry;
             error_page(&state, &mut v, StatusCode::NOT_FOUND, msg)
@@ -667,27 +696,28 @@ pub struct CorrectForm {
     value: String,
 }
 
+impl Posted for CorrectForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn correct<S: Backend>(
     State(state): St<S>,
     headers: HeaderMap,
     form: Result<Form<CorrectForm>, FormRejection>,
 ) -> Response {
-    let Some(mut v) = Visit::start(&state, &headers, Area::Privacy) else {
-        return unavailable();
+    let (mut v, form) = match posted(&state, &headers, form) {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let Ok(Form(form)) = form else {
-        return expired(&state, &mut v);
-    };
-    if !v.csrf_ok(&form.csrf) {
-        return expired(&state, &mut v);
-    }
     let Some((tenant, subject)) = signed_in(&v) else {
         return v.see_other("/privacy");
     };
     let (label, old) = match own_record(&state, &tenant, subject, &form.record, ctx(&headers)).await
     {
-        Some(Ok(Some(found))) => found,
-        Some(Err(e)) => return internal(&state, &mut v, &e),
+        Ok(Some(found)) => found,
+        Err(e) => return internal(&state, &mut v, &e),
         _ => {
             let msg = v.strings().error_retry;
             return error_page(&state, &mut v, StatusCode::NOT_FOUND, msg);
@@ -705,18 +735,18 @@ pub async fn correct<S: Backend>(
     let st = Arc::clone(&state);
     let c = ctx(&headers);
     let t = tenant.clone();
-    let result = blocking(move || {
+    let result = engine(move || {
         let actor = privacy_center_actor(&t);
         st.vault.rectify(&actor, subject, record, &typed, &c)
     })
     .await;
     match result {
-        Some(Ok(_)) => {
+        Ok(_) => {
             let msg = v.strings().corrected;
             v.flash(&state, msg);
             v.see_other("/privacy")
         }
-        Some(Err(VaultError::Invalid(problems))) => {
+        Err(VaultError::Invalid(problems)) => {
             // The engine's details name the rule, never the value.
             let error = problems
                 .iter()
@@ -735,8 +765,7 @@ pub async fn correct<S: Backend>(
                 },
             ))
         }
-        Some(Err(e)) => internal(&state, &mut v, &e),
-        None => internal(&state, &mut v, &VaultError::Internal("task".into())),
+        Err(e) => internal(&state, &mut v, &e),
     }
 }
 
@@ -752,20 +781,21 @@ pub struct ChoiceForm {
     action: String,
 }
 
+impl Posted for ChoiceForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn consent<S: Backend>(
     State(state): St<S>,
     headers: HeaderMap,
     form: Result<Form<ChoiceForm>, FormRejection>,
 ) -> Response {
-    let Some(mut v) = Visit::start(&state, &headers, Area::Privacy) else {
-        return unavailable();
+    let (mut v, form) = match posted(&state, &headers, form) {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let Ok(Form(form)) = form else {
-        return expired(&state, &mut v);
-    };
-    if !v.csrf_ok(&form.csrf) {
-        return expired(&state, &mut v);
-    }
     let Some((tenant, subject)) = signed_in(&v) else {
         return v.see_other("/privacy");
     };
@@ -802,13 +832,13 @@ pub async fn consent<S: Backend>(
     };
     let st = Arc::clone(&state);
     let c = ctx(&headers);
-    let result = blocking(move || {
+    let result = engine(move || {
         let actor = privacy_center_actor(&tenant);
         st.vault.record_consent(&actor, subject, &input, &c)
     })
     .await;
     match result {
-        Some(Ok(_)) => {
+        Ok(_) => {
             let s = v.strings();
             let msg = if objection {
                 s.objection_saved
@@ -819,12 +849,11 @@ pub async fn consent<S: Backend>(
             // Back where the person was: the choices section.
             v.see_other("/privacy#choices")
         }
-        Some(Err(VaultError::Invalid(_))) => {
+        Err(VaultError::Invalid(_)) => {
             let msg = v.strings().error_retry;
             error_page(&state, &mut v, StatusCode::UNPROCESSABLE_ENTITY, msg)
         }
-        Some(Err(e)) => internal(&state, &mut v, &e),
-        None => internal(&state, &mut v, &VaultError::Internal("task".into())),
+        Err(e) => internal(&state, &mut v, &e),
     }
 }
 
@@ -839,13 +868,13 @@ async fn export<S: Backend>(state: Arc<AppState<S>>, headers: HeaderMap, csv: bo
     };
     let st = Arc::clone(&state);
     let c = ctx(&headers);
-    let result = blocking(move || {
+    let result = engine(move || {
         let actor = privacy_center_actor(&tenant);
         st.vault.export(&actor, subject, &c)
     })
     .await;
     match result {
-        Some(Ok(export)) => {
+        Ok(export) => {
             let (body, kind, name) = if csv {
                 (export.to_csv(), "text/csv; charset=utf-8", "my-data.csv")
             } else {
@@ -869,8 +898,7 @@ async fn export<S: Backend>(state: Arc<AppState<S>>, headers: HeaderMap, csv: bo
                     .into_response(),
             )
         }
-        Some(Err(e)) => internal(&state, &mut v, &e),
-        None => internal(&state, &mut v, &VaultError::Internal("task".into())),
+        Err(e) => internal(&state, &mut v, &e),
     }
 }
 
@@ -952,6 +980,12 @@ pub struct DeleteForm {
     confirm: String,
 }
 
+impl Posted for DeleteForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 enum Deletion {
     Erased(custos_core::vault::lifecycle::ErasureReceipt, Uuid),
     Open(custos_core::rights::RequestView),
@@ -962,15 +996,10 @@ pub async fn delete<S: Backend>(
     headers: HeaderMap,
     form: Result<Form<DeleteForm>, FormRejection>,
 ) -> Response {
-    let Some(mut v) = Visit::start(&state, &headers, Area::Privacy) else {
-        return unavailable();
+    let (mut v, form) = match posted(&state, &headers, form) {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let Ok(Form(form)) = form else {
-        return expired(&state, &mut v);
-    };
-    if !v.csrf_ok(&form.csrf) {
-        return expired(&state, &mut v);
-    }
     let Some((tenant, subject)) = signed_in(&v) else {
         return v.see_other("/privacy");
     };
@@ -994,7 +1023,7 @@ pub async fn delete<S: Backend>(
     let st = Arc::clone(&state);
     let c = ctx(&headers);
     let t = tenant.clone();
-    let result = blocking(move || -> Result<Deletion, VaultError> {
+    let result = engine(move || -> Result<Deletion, VaultError> {
         let actor = privacy_center_actor(&t);
         let policy = st.vault.policy(&t)?;
         let request = st.vault.open_request(
@@ -1031,7 +1060,7 @@ pub async fn delete<S: Backend>(
     .await;
     let s = v.strings();
     match result {
-        Some(Ok(Deletion::Erased(receipt, request))) => {
+        Ok(Deletion::Erased(receipt, request)) => {
             state.sessions.end_subject(subject);
             v.end(&state);
             let mut facts = vec![
@@ -1059,7 +1088,7 @@ pub async fn delete<S: Backend>(
                 },
             ))
         }
-        Some(Ok(Deletion::Open(request))) => {
+        Ok(Deletion::Open(request)) => {
             let facts = vec![
                 (s.receipt.to_owned(), request.id.to_string()),
                 (s.deadline.to_owned(), day(request.deadline)),
@@ -1075,7 +1104,6 @@ pub async fn delete<S: Backend>(
                 },
             ))
         }
-        Some(Err(e)) => internal(&state, &mut v, &e),
-        None => internal(&state, &mut v, &VaultError::Internal("task".into())),
+        Err(e) => internal(&state, &mut v, &e),
     }
 }

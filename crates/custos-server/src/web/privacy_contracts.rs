@@ -17,8 +17,7 @@ use custos_store::Uuid;
 use serde::Deserialize;
 
 use super::i18n::{Lang, Strings, contract_word};
-use super::session::Area;
-use super::{ErrorPage, Visit, blocking, day, render, unavailable};
+use super::{ErrorPage, Visit, blocking, day, render};
 use crate::{AppState, Backend};
 
 pub fn routes<S: Backend>() -> Router<Arc<AppState<S>>> {
@@ -99,14 +98,21 @@ pub struct ActForm {
     confirm: String,
 }
 
+impl super::privacy::Posted for ActForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn act<S: Backend>(
     State(state): State<Arc<AppState<S>>>,
     uri: axum::http::Uri,
     headers: HeaderMap,
     form: Result<Form<ActForm>, FormRejection>,
 ) -> Response {
-    let Some(mut v) = Visit::start(&state, &headers, Area::Privacy) else {
-        return unavailable();
+    let (mut v, form) = match super::privacy::posted(&state, &headers, form) {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let s = v.strings();
     let fail = |v: &mut Visit, status: StatusCode, message: &str| {
@@ -118,12 +124,6 @@ pub async fn act<S: Backend>(
         };
         v.finish(render(status, &page))
     };
-    let Ok(Form(form)) = form else {
-        return fail(&mut v, StatusCode::FORBIDDEN, s.form_expired);
-    };
-    if !v.csrf_ok(&form.csrf) {
-        return fail(&mut v, StatusCode::FORBIDDEN, s.form_expired);
-    }
     let Some((tenant, subject)) = v.session.subject.clone() else {
         return v.see_other("/privacy");
     };
