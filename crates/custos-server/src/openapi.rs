@@ -440,7 +440,7 @@ fn contract_paths() -> Value {
         }));
         out.insert(format!("{base}/{{id}}/actions"), json!({
             "post": { "summary": format!("Act on a {what} (admin): one engine transition at the server's clock"),
-                "description": "An action that does not apply to this kind is refused with CONTRACT-0109, one the state does not allow with CONTRACT-0105, one past its period with CONTRACT-0106, a concurrent change with CONTRACT-0108.",
+                "description": "An action that does not apply to this kind is refused with CONTRACT-0109, one the state does not allow with CONTRACT-0105, one past its period with CONTRACT-0106, a concurrent change with CONTRACT-0108, an announced change of unknown kind or too short notice with CONTRACT-0111.",
                 "parameters": [param.clone()],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ContractAction" } } } },
                 "responses": with(json!({ "200": ok(&format!("The {what} after the step"), "ContractView") }), errors(&["400", "401", "403", "404", "422"])) }
@@ -481,6 +481,7 @@ fn contract_schemas() -> Value {
         "ContractAction": { "type": "object", "required": ["action"], "properties": {
             "action": { "type": "string", "enum": ["acknowledge", "confirm", "decline", "unavailable", "delivered",
                 "activate", "cancel", "payment_failed", "payment_recovered", "terminate", "reactivate",
+                "announce_change", "accept_change", "cancel_for_change",
                 "payment_invalid", "withdraw", "goods_returned", "dispatch_proven", "refunded",
                 "issue_rma", "shipped", "received"] },
             "reference": { "type": "string", "description": "acknowledge: the order reference" },
@@ -488,6 +489,10 @@ fn contract_schemas() -> Value {
             "reason": { "type": "string", "description": "decline" },
             "device": { "type": "string", "description": "activate: the device id" },
             "price": { "type": "string", "description": "reactivate: the new period price" },
+            "kind": { "type": "string", "enum": ["price", "features", "terms"], "description": "announce_change: what changes (another value: CONTRACT-0111)" },
+            "effective": { "type": "string", "format": "date", "description": "announce_change: the day it takes effect, at the customer's midnight; before the notice period ends it is refused with CONTRACT-0111 (T-4: 30 days; T-20: 6 weeks and acceptance for German consumers)" },
+            "new_price": { "type": "string", "example": "12.99 EUR", "description": "announce_change: the new period price (required for a price change)" },
+            "legally_mandated": { "type": "boolean", "default": false, "description": "announce_change: required by a change in the law (silence accepts it where the law allows)" },
             "rma": { "type": "string", "description": "issue_rma" },
             "items": { "type": "array", "description": "received: the items back", "items": { "type": "object", "required": ["price_paid"], "properties": {
                 "price_paid": { "type": "string" }, "deterioration": { "type": "string" } } } },
@@ -506,6 +511,9 @@ fn contract_schemas() -> Value {
             "amounts": { "type": "array", "items": { "type": "object", "properties": { "name": { "type": "string" }, "amount": { "type": "string" } } } },
             "may_cancel": { "type": "boolean" }, "may_withdraw": { "type": "boolean" },
             "withdraw_until": { "type": ["string", "null"], "format": "date-time" },
+            "change_needs_acceptance": { "type": "boolean", "description": "An announced change (key date `change_effective`, amount `new_price`) applies only once accepted (T-20)" },
+            "may_accept_change": { "type": "boolean", "description": "The customer may accept the announced change now (action accept_change)" },
+            "may_cancel_for_change": { "type": "boolean", "description": "The customer may cancel because of the announced change now (action cancel_for_change): it ends no later than the change takes effect" },
             "state": { "type": "object", "description": "The stored engine state" } } }
     })
 }

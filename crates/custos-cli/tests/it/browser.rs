@@ -153,6 +153,7 @@ impl Browser {
         });
     }
 
+    /// Clicks a link or button and waits for the page it opens.
     pub fn click(&self, css: &str) {
         self.navigating(|| {
             self.rt.block_on(async {
@@ -172,13 +173,25 @@ impl Browser {
             .block_on(async { tokio::time::sleep(Duration::from_millis(100)).await });
     }
 
-    /// Runs `act`, then waits until a page it caused has loaded; when nothing
-    /// navigates (a control that only toggles, a form the browser holds back as
-    /// invalid) it goes on after 3 s.
+    /// Clicks what does not leave the page (an option, a box).
+    pub fn pick(&self, css: &str) {
+        self.rt.block_on(async {
+            self.c()
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no {css}: {e}"))
+                .click()
+                .await
+                .unwrap();
+        });
+    }
+
+    /// Runs `act`, then waits (at most 30 s: a loaded CI machine is slow) until the
+    /// page it caused has loaded.
     fn navigating(&self, act: impl FnOnce()) {
         self.eval("window.__custosOld = true; return null;");
         act();
-        for _ in 0..30 {
+        for _ in 0..300 {
             let done = self
                 .rt
                 .block_on(self.c().execute(
@@ -193,6 +206,7 @@ impl Browser {
             }
             self.pause();
         }
+        panic!("no new page after the action; still on {}", self.path());
     }
 
     /// Types into whatever has the focus, as a keyboard does.
@@ -212,9 +226,23 @@ impl Browser {
         self.keys(&char::from(Key::Tab).to_string());
     }
 
-    /// Enter on the focused control; waits for the page it opens, if any.
+    /// Enter on the focused control; waits for the page it opens.
     pub fn enter(&self) {
         self.navigating(|| self.keys(&char::from(Key::Enter).to_string()));
+    }
+
+    /// Enter where the browser must not leave the page (a form it holds back as
+    /// invalid): checks, after a moment, that the same document is still shown.
+    pub fn enter_stays(&self) {
+        self.eval("window.__custosOld = true; return null;");
+        self.keys(&char::from(Key::Enter).to_string());
+        self.rt
+            .block_on(async { tokio::time::sleep(Duration::from_millis(1500)).await });
+        assert_eq!(
+            self.eval("return window.__custosOld === true;"),
+            serde_json::json!(true),
+            "the page was left"
+        );
     }
 
     pub fn space(&self) {

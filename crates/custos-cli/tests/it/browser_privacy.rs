@@ -230,7 +230,7 @@ fn a_person_deletes_the_account_after_confirming_and_it_is_gone() {
     // Submitting without ticking the box deletes nothing: the browser holds the
     // form (the box is required) and the server would refuse it too (see below).
     b.tab_to("button#[=]() Delete my account");
-    b.enter();
+    b.enter_stays();
     assert_eq!(b.path(), "/privacy/delete");
     let cookie = format!("custos_privacy={}", b.cookie("custos_privacy").unwrap());
     let csrf = b.eval(
@@ -349,7 +349,7 @@ fn unknown_addresses_look_the_same_and_forged_forms_change_nothing() {
 
     // French, chosen from the page; the choice sticks for the session.
     b.goto("/privacy");
-    b.click("#lang option[value='fr']");
+    b.pick("#lang option[value='fr']");
     b.click("form[action='/privacy/language'] button");
     assert!(
         b.text().contains("Ce que nous détenons sur vous"),
@@ -496,7 +496,7 @@ fn a_person_cancels_and_withdraws_from_a_membership_in_the_privacy_center() {
 
     // Cancel by keyboard: without the box ticked the browser holds the form.
     b.tab_to("Cancel this membership");
-    b.enter();
+    b.enter_stays();
     assert_eq!(state(&server), "active");
     b.tab_to("I want to cancel this membership");
     b.space();

@@ -4,7 +4,7 @@
 //! by id, payments by processor reference.
 
 use custos_contracts::calendar::Deadline;
-use custos_contracts::membership::{Billing, EndReason, Membership};
+use custos_contracts::membership::{Billing, EndReason, Membership, PendingChange};
 use custos_contracts::orders::{BuyerKeys, Order, OrderLine, OrderState};
 use custos_contracts::returns::{Refund, Return, ReturnState};
 use custos_contracts::withdrawal::Withdrawal;
@@ -363,6 +363,42 @@ fn reason_of(s: &str) -> Option<EndReason> {
     })
 }
 
+/// A price or feature change announced and not yet in effect (T-4, T-20, T-21).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingChangeDoc {
+    /// The instant it takes effect (the customer's midnight).
+    pub effective: Timestamp,
+    /// The new period price, `"12.50 EUR"`, when the price changes.
+    pub new_price: Option<String>,
+    /// It reaches the customer only once accepted (T-20).
+    pub requires_acceptance: bool,
+    pub accepted: bool,
+}
+
+impl PendingChangeDoc {
+    pub fn from_engine(c: &PendingChange) -> Self {
+        PendingChangeDoc {
+            effective: c.effective,
+            new_price: c.new_price.map(money_text),
+            requires_acceptance: c.requires_acceptance,
+            accepted: c.accepted,
+        }
+    }
+
+    pub fn engine(&self) -> Result<PendingChange, ContractFail> {
+        Ok(PendingChange {
+            effective: self.effective,
+            new_price: self
+                .new_price
+                .as_deref()
+                .map(|p| parse_money(p, "/pending_change/new_price"))
+                .transpose()?,
+            requires_acceptance: self.requires_acceptance,
+            accepted: self.accepted,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembershipDoc {
     pub place: Place,
@@ -378,6 +414,9 @@ pub struct MembershipDoc {
     pub trial: bool,
     pub billing: BillingDoc,
     pub cancel_effective: Option<Timestamp>,
+    /// Absent in documents stored before changes were kept.
+    #[serde(default)]
+    pub pending_change: Option<PendingChangeDoc>,
     pub charged_periods: u32,
     pub payment_ref: Option<String>,
     pub withdrawal: Option<WithdrawalDoc>,
@@ -414,6 +453,7 @@ impl MembershipDoc {
                 },
             },
             cancel_effective: m.cancel_effective,
+            pending_change: m.pending_change.as_ref().map(PendingChangeDoc::from_engine),
             charged_periods: m.charged_periods,
             payment_ref,
             withdrawal,
@@ -448,7 +488,11 @@ impl MembershipDoc {
                 },
             },
             cancel_effective: self.cancel_effective,
-            pending_change: None,
+            pending_change: self
+                .pending_change
+                .as_ref()
+                .map(PendingChangeDoc::engine)
+                .transpose()?,
             charged_periods: self.charged_periods,
         })
     }

@@ -9,14 +9,16 @@
 //! announced, grace run out, cancellations taking effect, refunds overdue).
 //!
 //! The functions a person's own pages call — [`Vault::contracts_of_subject`],
-//! [`Vault::cancel_membership`], [`Vault::withdraw`] — answer `ContractNotFound` for
-//! a contract of another subject, exactly as for one that does not exist.
+//! [`Vault::cancel_membership`], [`Vault::withdraw`], [`Vault::accept_change`],
+//! [`Vault::cancel_for_change`] — answer `ContractNotFound` for a contract of another
+//! subject, exactly as for one that does not exist.
 
 pub mod doc;
 
 use std::collections::BTreeSet;
 
-use custos_contracts::membership::{Billing, Membership, MembershipError};
+use custos_contracts::changes::{ChangeError, ChangeKind, ChangeOffer};
+use custos_contracts::membership::{Billing, Membership, MembershipError, PendingChange};
 use custos_contracts::notice::Notice;
 use custos_contracts::orders::{Order, OrderError, OrderLine, OrderState, PriorPurchase};
 use custos_contracts::returns::{RefundInput, Return, ReturnError, ReturnedItem};
@@ -61,6 +63,9 @@ pub mod codes {
     pub const WRONG_KIND: &str = "CONTRACT-0109";
     /// The subject is unknown or erased.
     pub const SUBJECT: &str = "CONTRACT-0110";
+    /// An announced change is refused: unknown `kind` (`price`, `features`, `terms`),
+    /// or it takes effect before the notice period ends (T-4, T-20, T-21).
+    pub const CHANGE: &str = "CONTRACT-0111";
 }
 
 /// A contract problem, before it becomes a [`VaultError`].
@@ -111,6 +116,13 @@ fn order_fail(e: OrderError) -> ContractFail {
 }
 
 fn membership_fail(e: MembershipError) -> ContractFail {
+    if let MembershipError::Change(ChangeError::NoticeTooShort { earliest }) = &e {
+        return fail(
+            "/effective",
+            codes::CHANGE,
+            &format!("the change takes effect before the notice period ends (earliest {earliest})"),
+        );
+    }
     let code = match &e {
         MembershipError::AccountRequired => codes::INPUT,
         MembershipError::Terms(_) | MembershipError::Calendar(_) => codes::TERMS,
@@ -243,6 +255,24 @@ pub enum ContractAction {
     Reactivate {
         price: String,
     },
+    /// The seller announces a price, feature or terms change (T-4, T-20, T-21).
+    AnnounceChange {
+        /// `price`, `features` or `terms`.
+        kind: String,
+        /// The day it takes effect (at the customer's midnight).
+        effective: Date,
+        /// The new period price, `"12.50 EUR"` (required for a price change).
+        #[serde(default)]
+        new_price: Option<String>,
+        /// Required by a change in the law (silence then accepts it where allowed).
+        #[serde(default)]
+        legally_mandated: bool,
+    },
+    /// The customer accepts the announced change (T-20).
+    AcceptChange,
+    /// The customer cancels because of the announced change: it ends no later than
+    /// the change takes effect, even inside an initial term (T-4, T-21).
+    CancelForChange,
     // Orders and memberships.
     PaymentInvalid,
     /// Statutory withdrawal (T-18).
@@ -280,6 +310,9 @@ impl ContractAction {
             ContractAction::PaymentRecovered => "payment_recovered",
             ContractAction::Terminate => "terminate",
             ContractAction::Reactivate { .. } => "reactivate",
+            ContractAction::AnnounceChange { .. } => "announce_change",
+            ContractAction::AcceptChange => "accept_change",
+            ContractAction::CancelForChange => "cancel_for_change",
             ContractAction::PaymentInvalid => "payment_invalid",
             ContractAction::Withdraw => "withdraw",
             ContractAction::GoodsReturned => "goods_returned",
@@ -330,6 +363,15 @@ pub struct ContractView {
     pub may_withdraw: bool,
     /// The last instant a withdrawal is in time, while it still is.
     pub withdraw_until: Option<Timestamp>,
+    /// An announced change (key date `change_effective`, amount `new_price`) reaches
+    /// this customer only once accepted (T-20).
+    pub change_needs_acceptance: bool,
+    /// The customer may accept the announced change now (it needs acceptance, is not
+    /// yet accepted nor in effect).
+    pub may_accept_change: bool,
+    /// The customer may cancel because of the announced change now: the membership
+    /// then ends no later than the change takes effect.
+    pub may_cancel_for_change: bool,
     /// The full stored state.
     pub state: Value,
 }
@@ -532,6 +574,11 @@ fn membership_due(m: &Membership, terms: &Terms) -> Option<Timestamp> {
         Billing::AwaitingActivation | Billing::Ended { .. } => return None,
     };
     let mut next = end;
+    if let Some(c) = &m.pending_change
+        && end.is_none_or(|e| c.effective < e)
+    {
+        next = min_opt(next, Some(c.effective));
+    }
     if m.billing == Billing::InGoodStanding {
         let k = m.charged_periods;
         if let Ok(start) = m.period_start(terms, k)
@@ -932,6 +979,9 @@ impl<S: Store + ContractStore> Vault<S> {
         let mut amounts = Vec::new();
         let mut reference = None;
         let mut may_cancel = false;
+        let mut change_needs_acceptance = false;
+        let mut may_accept_change = false;
+        let mut may_cancel_for_change = false;
         let deadline = withdraw_deadline(row.id, doc, terms);
         let mut add = |name: &'static str, at: Option<Timestamp>| {
             if let Some(at) = at {
@@ -988,6 +1038,22 @@ impl<S: Store + ContractStore> Vault<S> {
                     add("withdrawn_at", Some(w.notified_at));
                     add("refund_due", w.refund_open_until());
                 }
+                let open = !matches!(m.billing, BillingDoc::Ended { .. });
+                if let Some(c) = &m.pending_change
+                    && open
+                {
+                    add("change_effective", Some(c.effective));
+                    if let Some(p) = &c.new_price {
+                        amounts.push(Amount {
+                            name: "new_price",
+                            amount: p.clone(),
+                        });
+                    }
+                    change_needs_acceptance = c.requires_acceptance;
+                    may_accept_change = c.requires_acceptance && !c.accepted && now < c.effective;
+                    may_cancel_for_change =
+                        now < c.effective && m.cancel_effective.is_none_or(|e| c.effective < e);
+                }
                 may_cancel = matches!(
                     m.billing,
                     BillingDoc::AwaitingActivation
@@ -1040,6 +1106,9 @@ impl<S: Store + ContractStore> Vault<S> {
             may_cancel,
             may_withdraw,
             withdraw_until,
+            change_needs_acceptance,
+            may_accept_change,
+            may_cancel_for_change,
             state: serde_json::to_value(doc).unwrap_or(Value::Null),
         }
     }
@@ -1124,6 +1193,41 @@ impl<S: Store + ContractStore> Vault<S> {
         let change = transition(&loaded, &ContractAction::Withdraw, &terms, at)?;
         let audit = self.subject_audit(subject, "contract.withdraw", at);
         let (row, doc, _) = self.save(tenant, &loaded, change, &terms, audit, "withdraw")?;
+        Ok(self.view(&row, &doc, &terms, at))
+    }
+
+    /// The person accepts the change announced for their membership (T-20): it then
+    /// applies from its effective date.
+    pub fn accept_change(
+        &self,
+        tenant: &TenantId,
+        subject: SubjectId,
+        id: Uuid,
+        at: Timestamp,
+    ) -> Result<ContractView, VaultError> {
+        let loaded = self.subjects_own(tenant, subject, id)?;
+        let terms = self.contract_terms(tenant)?;
+        let change = transition(&loaded, &ContractAction::AcceptChange, &terms, at)?;
+        let audit = self.subject_audit(subject, "contract.accept_change", at);
+        let (row, doc, _) = self.save(tenant, &loaded, change, &terms, audit, "accept_change")?;
+        Ok(self.view(&row, &doc, &terms, at))
+    }
+
+    /// The person cancels their membership because of the announced change (T-4,
+    /// T-21): it ends no later than the change takes effect, even inside an initial term.
+    pub fn cancel_for_change(
+        &self,
+        tenant: &TenantId,
+        subject: SubjectId,
+        id: Uuid,
+        at: Timestamp,
+    ) -> Result<ContractView, VaultError> {
+        let loaded = self.subjects_own(tenant, subject, id)?;
+        let terms = self.contract_terms(tenant)?;
+        let change = transition(&loaded, &ContractAction::CancelForChange, &terms, at)?;
+        let audit = self.subject_audit(subject, "contract.cancel_for_change", at);
+        let (row, doc, _) =
+            self.save(tenant, &loaded, change, &terms, audit, "cancel_for_change")?;
         Ok(self.view(&row, &doc, &terms, at))
     }
 
@@ -1368,6 +1472,73 @@ fn goods_event(w: &mut WithdrawalDoc, at: Timestamp, dispatch: bool) -> Result<(
     Ok(())
 }
 
+/// The change announced for a membership, while it is still to come at `at`.
+fn open_change(e: &Membership, at: Timestamp) -> Result<PendingChange, ContractFail> {
+    if matches!(e.billing, Billing::Ended { .. }) {
+        return Err(fail("/action", codes::STATE, "this membership has ended"));
+    }
+    match &e.pending_change {
+        Some(c) if at < c.effective => Ok(c.clone()),
+        Some(_) => Err(fail(
+            "/action",
+            codes::STATE,
+            "the announced change is already in effect",
+        )),
+        None => Err(fail("/action", codes::STATE, "no change is announced")),
+    }
+}
+
+/// The seller's change offer from an `announce_change` action; the kind is parsed
+/// strictly and a price change names a new price in the membership's currency.
+fn change_offer(
+    e: &Membership,
+    kind: &str,
+    effective: Date,
+    new_price: Option<&str>,
+    legally_mandated: bool,
+    at: Timestamp,
+) -> Result<ChangeOffer, ContractFail> {
+    let kind = match kind {
+        "price" => ChangeKind::Price,
+        "features" => ChangeKind::Features,
+        "terms" => ChangeKind::Terms,
+        _ => {
+            return Err(fail(
+                "/kind",
+                codes::CHANGE,
+                "not a kind of change: price, features or terms",
+            ));
+        }
+    };
+    let new_price = new_price
+        .map(|p| parse_money(p, "/new_price"))
+        .transpose()?;
+    match new_price {
+        None if kind == ChangeKind::Price => {
+            return Err(fail(
+                "/new_price",
+                codes::INPUT,
+                "a price change names the new price",
+            ));
+        }
+        Some(p) if p.currency() != e.price.currency() => {
+            return Err(fail(
+                "/new_price",
+                codes::MONEY,
+                "the new price must be in the membership's currency",
+            ));
+        }
+        _ => {}
+    }
+    Ok(ChangeOffer {
+        kind,
+        announced_at: at,
+        effective,
+        new_price,
+        legally_mandated,
+    })
+}
+
 /// One staff or customer action on a loaded contract, at `at`.
 fn transition(
     loaded: &Loaded,
@@ -1497,6 +1668,51 @@ fn transition(
                         x.withdrawal = None;
                     }
                     (d, n)
+                }
+                ContractAction::AnnounceChange {
+                    kind,
+                    effective,
+                    new_price,
+                    legally_mandated,
+                } => {
+                    let offer = change_offer(
+                        &e,
+                        kind,
+                        *effective,
+                        new_price.as_deref(),
+                        *legally_mandated,
+                        at,
+                    )?;
+                    membership_step(m, e.announce_change(terms, &offer))?
+                }
+                ContractAction::AcceptChange => {
+                    let open = open_change(&e, at)?;
+                    if !open.requires_acceptance {
+                        return Err(fail(
+                            "/action",
+                            codes::STATE,
+                            "the announced change needs no acceptance",
+                        ));
+                    }
+                    if open.accepted {
+                        return Err(fail(
+                            "/action",
+                            codes::STATE,
+                            "the announced change is already accepted",
+                        ));
+                    }
+                    membership_step(m, e.accept_change())?
+                }
+                ContractAction::CancelForChange => {
+                    let open = open_change(&e, at)?;
+                    if e.cancel_effective.is_some_and(|c| c <= open.effective) {
+                        return Err(fail(
+                            "/action",
+                            codes::STATE,
+                            "this membership already ends before the change",
+                        ));
+                    }
+                    membership_step(m, e.cancel_for_change(terms, at))?
                 }
                 ContractAction::Withdraw => {
                     if m.withdrawal.is_some() {

@@ -549,3 +549,281 @@ fn a_return_runs_to_its_refund_and_reminds_staff_when_overdue() {
         other => panic!("{other:?}"),
     }
 }
+
+// --- announced changes (T-4, T-20, T-21) ---------------------------------------------
+
+fn membership_in(h: &H, subject: SubjectId, plan: &str, customer: Place) -> ContractView {
+    h.vault
+        .create_membership(
+            &h.staff("support"),
+            &NewMembership {
+                subject,
+                customer,
+                plan: plan.into(),
+                price: "9.99 EUR".into(),
+                first_time: true,
+                payment_ref: Some("psp_ch_123".into()),
+            },
+            &RequestCtx::default(),
+        )
+        .unwrap()
+}
+
+fn berlin() -> Place {
+    Place {
+        jurisdiction: "DE".into(),
+        subdivision: None,
+        time_zone: "Europe/Berlin".into(),
+        consumer: true,
+    }
+}
+
+fn amount(v: &ContractView, name: &str) -> Option<String> {
+    v.amounts
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| a.amount.clone())
+}
+
+fn announce_price(
+    h: &H,
+    id: custos_store::Uuid,
+    effective: &str,
+) -> Result<ContractView, VaultError> {
+    act(
+        h,
+        id,
+        json!({"action": "announce_change", "kind": "price", "effective": effective,
+               "new_price": "12.99 EUR"}),
+    )
+}
+
+fn charges(h: &H, subject: SubjectId) -> Vec<(u64, String)> {
+    payloads(h, subject, "contract.renewal_charge")
+        .into_iter()
+        .map(|p| {
+            (
+                p["period"].as_u64().unwrap(),
+                p["amount"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_belgian_price_change_after_30_days_notice_reaches_the_next_renewal() {
+    let h = h();
+    let alice = person(&h, "alice@example.com");
+    let m = membership(&h, alice, "homepass");
+    act(&h, m.id, json!({"action": "activate", "device": "pod-1"})).unwrap();
+
+    let v = announce_price(&h, m.id, "2026-05-01").unwrap();
+    // Brussels midnight on 1 May.
+    let effective = ts("2026-04-30T22:00:00Z");
+    assert_eq!(date(&v, "change_effective"), Some(effective));
+    assert_eq!(amount(&v, "new_price").as_deref(), Some("12.99 EUR"));
+    assert_eq!(amount(&v, "price").as_deref(), Some("9.99 EUR"));
+    assert!(!v.change_needs_acceptance && !v.may_accept_change);
+    assert!(v.may_cancel_for_change);
+    let notice = h
+        .store
+        .outbox_of(&h.tenant, alice)
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == "contract.change_announced")
+        .unwrap();
+    let p: Value = serde_json::from_str(&notice.payload).unwrap();
+    assert_eq!(p["effective"], json!(effective));
+    assert_eq!(p["new_price"], "12.99 EUR");
+    assert_eq!(p["requires_acceptance"], false);
+    assert_eq!(p["cancel_free_until"], json!(effective));
+    let (_, body) = custos_core::notices::render(&notice.kind, &notice.payload).unwrap();
+    assert!(
+        body.contains("12.99 EUR") && body.contains("2026-04-30 22:00 UTC"),
+        "{body}"
+    );
+
+    // A document stored before changes were kept still loads (no pending change).
+    let mut old = v.state.clone();
+    old.as_object_mut().unwrap().remove("pending_change");
+    let old: custos_core::contracts::doc::ContractDoc = serde_json::from_value(old).unwrap();
+    let custos_core::contracts::doc::ContractDoc::Membership(old) = old else {
+        panic!("not a membership")
+    };
+    assert_eq!(old.pending_change, None);
+
+    // April's renewal is before the change; May's is after it.
+    h.clock.set(ts("2026-03-30T22:00:00Z"));
+    tick(&h);
+    assert_eq!(charges(&h, alice), [(1, "9.99 EUR".to_owned())]);
+    h.clock.set(ts("2026-04-29T22:00:00Z"));
+    tick(&h);
+    assert_eq!(
+        charges(&h, alice),
+        [(1, "9.99 EUR".to_owned()), (2, "12.99 EUR".to_owned())]
+    );
+    let v = h.vault.contract_view(&h.tenant, m.id).unwrap();
+    assert_eq!(v.next_due, Some(effective), "the change is due to apply");
+    h.clock.set(effective);
+    tick(&h);
+    assert_eq!(payloads(&h, alice, "contract.change_applied").len(), 1);
+    let v = h.vault.contract_view(&h.tenant, m.id).unwrap();
+    assert_eq!(date(&v, "change_effective"), None);
+    assert_eq!(amount(&v, "price").as_deref(), Some("12.99 EUR"));
+    assert!(!v.may_cancel_for_change);
+}
+
+#[test]
+fn a_change_with_too_short_notice_is_refused_with_a_stable_code() {
+    let h = h();
+    let alice = person(&h, "alice@example.com");
+    let m = membership(&h, alice, "workpass");
+    let problem = |r: Result<ContractView, VaultError>| match r {
+        Err(VaultError::Invalid(e)) => (e[0].code, e[0].pointer.clone()),
+        other => panic!("{other:?}"),
+    };
+    // 30 days from 1 March end with 31 March: 1 April is the earliest.
+    assert_eq!(
+        problem(announce_price(&h, m.id, "2026-03-31")),
+        (codes::CHANGE, "/effective".to_owned())
+    );
+    assert_eq!(
+        problem(act(
+            &h,
+            m.id,
+            json!({"action": "announce_change", "kind": "colour", "effective": "2026-05-01"})
+        )),
+        (codes::CHANGE, "/kind".to_owned())
+    );
+    assert_eq!(
+        problem(act(
+            &h,
+            m.id,
+            json!({"action": "announce_change", "kind": "price", "effective": "2026-05-01"})
+        )),
+        (codes::INPUT, "/new_price".to_owned())
+    );
+    // Nothing pending, nothing to accept or cancel for.
+    let v = h.vault.contract_view(&h.tenant, m.id).unwrap();
+    assert_eq!(date(&v, "change_effective"), None);
+    assert!(!kinds(&h, alice).contains(&"contract.change_announced".to_owned()));
+    assert_eq!(
+        problem(
+            h.vault
+                .cancel_for_change(&h.tenant, alice, m.id, h.clock.now())
+        )
+        .0,
+        codes::STATE
+    );
+    announce_price(&h, m.id, "2026-04-01").unwrap();
+}
+
+#[test]
+fn cancelling_for_a_change_ends_by_its_effective_date_even_in_the_initial_term() {
+    let h = h();
+    let alice = person(&h, "alice@example.com");
+    let bob = person(&h, "bob@example.com");
+    let m = membership(&h, alice, "workpass");
+    h.clock.set(ts("2026-03-05T09:00:00Z"));
+    announce_price(&h, m.id, "2026-05-01").unwrap();
+    let effective = ts("2026-04-30T22:00:00Z");
+
+    h.clock.set(ts("2026-03-10T09:00:00Z"));
+    let audit = h.audit_len();
+    for r in [
+        h.vault
+            .cancel_for_change(&h.tenant, bob, m.id, h.clock.now()),
+        h.vault.accept_change(&h.tenant, bob, m.id, h.clock.now()),
+    ] {
+        assert!(matches!(r, Err(VaultError::ContractNotFound)), "{r:?}");
+    }
+    assert_eq!(h.audit_len(), audit, "nothing changed");
+
+    let v = h
+        .vault
+        .cancel_for_change(&h.tenant, alice, m.id, h.clock.now())
+        .unwrap();
+    assert_eq!(v.status, "cancelling");
+    // Not the end of the 12-month initial term (28 February 2027): the change's day.
+    assert_eq!(date(&v, "cancel_effective"), Some(effective));
+    assert!(!v.may_cancel_for_change && !v.may_cancel);
+    assert_eq!(
+        payloads(&h, alice, "contract.cancellation_confirmed")[0]["effective"],
+        json!(effective)
+    );
+    assert_eq!(v.next_due, Some(effective));
+
+    h.clock.set(effective);
+    tick(&h);
+    let v = h.vault.contract_view(&h.tenant, m.id).unwrap();
+    assert_eq!(v.status, "ended");
+    assert_eq!(v.next_due, None);
+    assert!(payloads(&h, alice, "contract.change_applied").is_empty());
+    assert_eq!(payloads(&h, alice, "contract.membership_ended").len(), 1);
+    assert_eq!(
+        charges(&h, alice).len(),
+        1,
+        "only the initial term was charged"
+    );
+}
+
+#[test]
+fn a_german_consumers_change_applies_only_once_accepted() {
+    let h = h();
+    let alice = person(&h, "alice@example.com");
+    let bob = person(&h, "bob@example.com");
+    let a = membership_in(&h, alice, "homepass", berlin());
+    let b = membership_in(&h, bob, "homepass", berlin());
+    for id in [a.id, b.id] {
+        act(&h, id, json!({"action": "activate", "device": "pod-1"})).unwrap();
+    }
+    // Six weeks' notice (T-20): from 1 March, 12 April is too early.
+    match announce_price(&h, a.id, "2026-04-12") {
+        Err(VaultError::Invalid(e)) => assert_eq!(e[0].code, codes::CHANGE),
+        other => panic!("{other:?}"),
+    }
+    let effective = ts("2026-04-30T22:00:00Z");
+    for id in [a.id, b.id] {
+        let v = announce_price(&h, id, "2026-05-01").unwrap();
+        assert!(v.change_needs_acceptance && v.may_accept_change);
+    }
+    assert_eq!(
+        payloads(&h, alice, "contract.change_announced")[0]["requires_acceptance"],
+        true
+    );
+
+    h.clock.set(ts("2026-03-10T09:00:00Z"));
+    let v = h
+        .vault
+        .accept_change(&h.tenant, alice, a.id, h.clock.now())
+        .unwrap();
+    assert!(v.change_needs_acceptance && !v.may_accept_change);
+    match h.vault.accept_change(&h.tenant, alice, a.id, h.clock.now()) {
+        Err(VaultError::Invalid(e)) => assert_eq!(e[0].code, codes::STATE),
+        other => panic!("{other:?}"),
+    }
+
+    // May's renewal: the new price for Alice, who accepted; the old one for Bob.
+    h.clock.set(ts("2026-03-30T22:00:00Z"));
+    tick(&h);
+    h.clock.set(ts("2026-04-29T22:00:00Z"));
+    tick(&h);
+    assert_eq!(charges(&h, alice)[1], (2, "12.99 EUR".to_owned()));
+    assert_eq!(charges(&h, bob)[1], (2, "9.99 EUR".to_owned()));
+    h.clock.set(effective);
+    tick(&h);
+    assert_eq!(payloads(&h, alice, "contract.change_applied").len(), 1);
+    assert_eq!(payloads(&h, bob, "contract.change_not_applied").len(), 1);
+    let vb = h.vault.contract_view(&h.tenant, b.id).unwrap();
+    assert_eq!(amount(&vb, "price").as_deref(), Some("9.99 EUR"));
+    assert!(!vb.may_accept_change, "too late once it would have applied");
+    // Bob can no longer accept it: it did not apply to him.
+    match h.vault.accept_change(&h.tenant, bob, b.id, h.clock.now()) {
+        Err(VaultError::Invalid(e)) => assert_eq!(e[0].code, codes::STATE),
+        other => panic!("{other:?}"),
+    }
+    h.clock.set(ts("2026-05-30T22:00:00Z"));
+    tick(&h);
+    assert_eq!(charges(&h, alice)[2], (3, "12.99 EUR".to_owned()));
+    assert_eq!(charges(&h, bob)[2], (3, "9.99 EUR".to_owned()));
+}

@@ -302,3 +302,106 @@ async fn contract_routes_need_an_admin_key() {
 }
 
 use custos_store::ContractStore;
+
+#[tokio::test]
+async fn a_price_change_is_announced_and_cancelled_for_over_http() {
+    let app = terms_app();
+    let alice = person(&app, "alice@example.com").await;
+    let admin = Some(app.admin.as_str());
+    let r = app
+        .post(
+            "/v1/memberships",
+            admin,
+            &json!({ "subject": alice, "customer": brussels(), "plan": "workpass", "price": "9.99 EUR" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let actions = format!("/v1/memberships/{id}/actions");
+
+    // An unknown kind and too short a notice: stable code, the field named.
+    let r = app
+        .post(
+            &actions,
+            admin,
+            &json!({ "action": "announce_change", "kind": "colour", "effective": "2026-05-01", "new_price": "12.99 EUR" }),
+        )
+        .await;
+    let p = assert_problem(&r, 422, "VAULT-0001");
+    assert_eq!(p["errors"][0]["code"], "CONTRACT-0111");
+    assert_eq!(p["errors"][0]["pointer"], "/kind");
+    let r = app
+        .post(
+            &actions,
+            admin,
+            &json!({ "action": "announce_change", "kind": "price", "effective": "2026-03-20", "new_price": "12.99 EUR" }),
+        )
+        .await;
+    let p = assert_problem(&r, 422, "VAULT-0001");
+    assert_eq!(p["errors"][0]["code"], "CONTRACT-0111");
+    assert_eq!(p["errors"][0]["pointer"], "/effective");
+
+    let r = app
+        .post(
+            &actions,
+            admin,
+            &json!({ "action": "announce_change", "kind": "price", "effective": "2026-05-01", "new_price": "12.99 EUR" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert!(
+        v["key_dates"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "name": "change_effective", "at": "2026-04-30T22:00:00Z" })),
+        "{v}"
+    );
+    assert!(
+        v["amounts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "name": "new_price", "amount": "12.99 EUR" }))
+    );
+    assert_eq!(v["change_needs_acceptance"], false);
+    assert_eq!(v["may_accept_change"], false);
+    assert_eq!(v["may_cancel_for_change"], true);
+    // A Belgian consumer's change needs no acceptance.
+    let r = app
+        .post(&actions, admin, &json!({ "action": "accept_change" }))
+        .await;
+    assert_eq!(
+        assert_problem(&r, 422, "VAULT-0001")["errors"][0]["code"],
+        "CONTRACT-0105"
+    );
+    let r = app
+        .post(&actions, admin, &json!({ "action": "cancel_for_change" }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["status"], "cancelling");
+    assert!(
+        v["key_dates"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "name": "cancel_effective", "at": "2026-04-30T22:00:00Z" })),
+        "ends when the change would take effect, inside the initial term: {v}"
+    );
+
+    let subject = SubjectId(Uuid::parse_str(&alice).unwrap());
+    let kinds: Vec<String> = app
+        .store
+        .outbox_of(&app.tenant, subject)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "contract.renewal_charge",
+            "contract.change_announced",
+            "contract.cancellation_confirmed"
+        ]
+    );
+}
