@@ -272,14 +272,20 @@ impl Browser {
     /// Presses Tab until the focused element's description contains `needle`
     /// (at most 80 presses): how a keyboard user reaches a control.
     pub fn tab_to(&self, needle: &str) {
+        self.tab_to_all(&[needle]);
+    }
+
+    /// `tab_to` a control whose description holds every one of `needles`.
+    pub fn tab_to_all(&self, needles: &[&str]) {
         for _ in 0..80 {
             self.tab();
-            if self.focused().contains(needle) {
+            let f = self.focused();
+            if needles.iter().all(|n| f.contains(n)) {
                 return;
             }
         }
         panic!(
-            "Tab never reached `{needle}`; last focus: {}",
+            "Tab never reached {needles:?}; last focus: {}",
             self.focused()
         );
     }

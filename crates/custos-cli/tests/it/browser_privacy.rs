@@ -524,3 +524,104 @@ fn a_person_cancels_and_withdraws_from_a_membership_in_the_privacy_center() {
     assert!(b.text().contains("Refund due by"), "{}", b.text());
     assert_ne!(state(&server), "cancelling");
 }
+
+#[test]
+fn a_german_customer_accepts_an_announced_price_change_or_cancels_for_it() {
+    let data = tempdir().join("data");
+    let mut server = Server::spawn(&data, &["--policy", "policies/plume-design-terms.toml"]);
+    let admin = server.admin_key();
+    let body = format!(
+        r#"{{"records":[{{"category":"user.contact.email","value":"{EMAIL}","purpose":"account"}}]}}"#
+    );
+    let (status, reply) = server.call("POST", "/v1/subjects", Some(&admin), Some(&body));
+    assert_eq!(status, 201, "{reply}");
+    let subject = serde_json::from_str::<serde_json::Value>(&reply).unwrap()["subject"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Two active memberships of a consumer in Bavaria, each with a price change
+    // announced 7 weeks ahead (T-20: 6 weeks and acceptance for German consumers).
+    let effective = &super::days_from_now(49)[..10];
+    let mut ids = Vec::new();
+    for device in ["pod-1", "pod-2"] {
+        let m = format!(
+            r#"{{"subject":"{subject}","customer":{{"jurisdiction":"DE","subdivision":"BY","time_zone":"Europe/Berlin","consumer":true}},"plan":"homepass","price":"4.99 EUR"}}"#
+        );
+        let (status, reply) = server.call("POST", "/v1/memberships", Some(&admin), Some(&m));
+        assert_eq!(status, 201, "{reply}");
+        let id = serde_json::from_str::<serde_json::Value>(&reply).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for action in [
+            format!(r#"{{"action":"activate","device":"{device}"}}"#),
+            format!(
+                r#"{{"action":"announce_change","kind":"price","effective":"{effective}","new_price":"6.99 EUR"}}"#
+            ),
+        ] {
+            let (status, reply) = server.call(
+                "POST",
+                &format!("/v1/memberships/{id}/actions"),
+                Some(&admin),
+                Some(&action),
+            );
+            assert_eq!(status, 200, "{reply}");
+        }
+        ids.push(id);
+    }
+    let view = |id: &str| {
+        let (_, reply) = server.call("GET", &format!("/v1/memberships/{id}"), Some(&admin), None);
+        serde_json::from_str::<serde_json::Value>(&reply).unwrap()
+    };
+    assert_eq!(view(&ids[0])["may_accept_change"], true);
+
+    let outbox = data.join("outbox").join("default");
+    let Some(b) = Browser::start(&format!("http://{}", server.addr)) else {
+        return;
+    };
+    sign_in(&b, &outbox, 0);
+    let page = b.text();
+    assert!(
+        page.contains("A change to this membership is announced"),
+        "{page}"
+    );
+    assert!(page.contains("6.99 EUR"), "{page}");
+
+    // Accept the first by keyboard.
+    b.tab_to("I accept the announced change");
+    b.space();
+    b.tab_to("Accept the change");
+    b.enter();
+    assert!(
+        b.text().contains("Your acceptance is recorded"),
+        "{}",
+        b.text()
+    );
+    let first = view(&ids[0]);
+    assert_eq!(first["may_accept_change"], false, "{first}");
+    assert_eq!(first["status"], "active");
+
+    // Cancel the second because of the change: it ends no later than the change.
+    b.tab_to_all(&[ids[1].as_str(), "I want to cancel because of the change"]);
+    b.space();
+    b.tab_to("Cancel because of this change");
+    b.enter();
+    assert!(
+        b.text().contains("Your cancellation is recorded"),
+        "{}",
+        b.text()
+    );
+    let second = view(&ids[1]);
+    assert_eq!(second["status"], "cancelling", "{second}");
+    let ends = second["key_dates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "cancel_effective")
+        .unwrap()["at"]
+        .as_str()
+        .unwrap()[..10]
+        .to_owned();
+    assert!(ends.as_str() <= effective, "{ends} after {effective}");
+    b.screenshot("privacy-change");
+}

@@ -159,6 +159,14 @@ pub struct Strings {
     pub confirm_withdraw: &'static str,
     pub withdrawn: &'static str,
     pub must_confirm: &'static str,
+    pub change_announced: &'static str,
+    pub accept_change: &'static str,
+    pub accept_change_note: &'static str,
+    pub confirm_accept_change: &'static str,
+    pub change_accepted: &'static str,
+    pub cancel_for_change: &'static str,
+    pub cancel_for_change_note: &'static str,
+    pub confirm_cancel_for_change: &'static str,
 }
 
 pub static EN: Strings = Strings {
@@ -259,6 +267,14 @@ pub static EN: Strings = Strings {
     confirm_withdraw: "I want to withdraw from this contract",
     withdrawn: "Your withdrawal is recorded. The refund date is shown below.",
     must_confirm: "Tick the box to confirm.",
+    change_announced: "A change to this membership is announced: see the new price and the date it takes effect.",
+    accept_change: "Accept the change",
+    accept_change_note: "This change applies to you only if you accept it. If you do not, your membership continues as it is.",
+    confirm_accept_change: "I accept the announced change",
+    change_accepted: "Your acceptance is recorded. The change applies from the date shown.",
+    cancel_for_change: "Cancel because of this change",
+    cancel_for_change_note: "You may cancel free of charge before the change takes effect; the membership then ends no later than that date.",
+    confirm_cancel_for_change: "I want to cancel because of the change",
 };
 
 pub static FR: Strings = Strings {
@@ -359,6 +375,14 @@ pub static FR: Strings = Strings {
     confirm_withdraw: "Je veux me rétracter de ce contrat",
     withdrawn: "Votre rétractation est enregistrée. La date du remboursement est indiquée ci-dessous.",
     must_confirm: "Cochez la case pour confirmer.",
+    change_announced: "Une modification de cet abonnement est annoncée : voir le nouveau prix et sa date d'effet.",
+    accept_change: "Accepter la modification",
+    accept_change_note: "Cette modification ne s'applique à vous que si vous l'acceptez. Sinon, votre abonnement continue tel quel.",
+    confirm_accept_change: "J'accepte la modification annoncée",
+    change_accepted: "Votre acceptation est enregistrée. La modification s'applique à partir de la date indiquée.",
+    cancel_for_change: "Résilier en raison de cette modification",
+    cancel_for_change_note: "Vous pouvez résilier sans frais avant l'entrée en vigueur de la modification ; l'abonnement prend alors fin au plus tard à cette date.",
+    confirm_cancel_for_change: "Je veux résilier en raison de la modification",
 };
 
 /// Names of rights, for the request list.
@@ -444,6 +468,8 @@ pub fn contract_word(lang: Lang, word: &str) -> String {
         (Lang::En, "refunded_at") => "Refunded",
         (Lang::En, "notified_at") => "Return notified",
         (Lang::En, "ship_by") => "Ship by",
+        (Lang::En, "change_effective") => "Announced change takes effect",
+        (Lang::En, "new_price") => "New price",
         (Lang::En, "total") => "Total",
         (Lang::En, "price") => "Price per period",
         (Lang::En, "refund") => "Refund",
@@ -467,6 +493,8 @@ pub fn contract_word(lang: Lang, word: &str) -> String {
         (Lang::Fr, "refunded_at") => "Remboursé le",
         (Lang::Fr, "notified_at") => "Retour notifié le",
         (Lang::Fr, "ship_by") => "À expédier avant le",
+        (Lang::Fr, "change_effective") => "Modification annoncée, effective le",
+        (Lang::Fr, "new_price") => "Nouveau prix",
         (Lang::Fr, "total") => "Total",
         (Lang::Fr, "price") => "Prix par période",
         (Lang::Fr, "refund") => "Remboursement",

@@ -1,7 +1,7 @@
 //! The person's orders and memberships in the privacy center (issue 9 part 7):
 //! key dates and amounts, and the two things a consumer may do alone — cancel a
-//! membership at the end of its period (T-13) and withdraw within the statutory
-//! period (T-18). Each needs a ticked box, so a stray keypress changes nothing.
+//! membership at the end of its period (T-13), withdraw within the statutory
+//! period (T-18), and accept an announced change or cancel because of it (T-4, T-20). Each needs a ticked box, so a stray keypress changes nothing.
 
 use std::sync::Arc;
 
@@ -17,13 +17,15 @@ use custos_store::Uuid;
 use serde::Deserialize;
 
 use super::i18n::{Lang, Strings, contract_word};
-use super::{ErrorPage, Visit, blocking, day, render};
+use super::{ErrorPage, Visit, day, engine, render};
 use crate::{AppState, Backend};
 
 pub fn routes<S: Backend>() -> Router<Arc<AppState<S>>> {
     Router::new()
         .route("/privacy/contracts/cancel", post(act::<S>))
         .route("/privacy/contracts/withdraw", post(act::<S>))
+        .route("/privacy/contracts/accept-change", post(act::<S>))
+        .route("/privacy/contracts/cancel-for-change", post(act::<S>))
 }
 
 /// One contract as the privacy center shows it.
@@ -32,6 +34,8 @@ pub struct ContractCard {
     pub id: String,
     pub title: String,
     pub status: String,
+    /// A change is announced and not yet in effect.
+    pub change: Option<&'static str>,
     pub facts: Vec<(String, String)>,
     /// (action path, button, note, confirm label)
     pub actions: Vec<(&'static str, &'static str, String, &'static str)>,
@@ -62,6 +66,22 @@ pub fn cards(lang: Lang, s: &Strings, views: &[ContractView]) -> Vec<ContractCar
                     s.confirm_withdraw,
                 ));
             }
+            if v.may_accept_change {
+                actions.push((
+                    "/privacy/contracts/accept-change",
+                    s.accept_change,
+                    s.accept_change_note.to_owned(),
+                    s.confirm_accept_change,
+                ));
+            }
+            if v.may_cancel_for_change {
+                actions.push((
+                    "/privacy/contracts/cancel-for-change",
+                    s.cancel_for_change,
+                    s.cancel_for_change_note.to_owned(),
+                    s.confirm_cancel_for_change,
+                ));
+            }
             if v.may_cancel {
                 actions.push((
                     "/privacy/contracts/cancel",
@@ -81,6 +101,11 @@ pub fn cards(lang: Lang, s: &Strings, views: &[ContractView]) -> Vec<ContractCar
                         .unwrap_or_default()
                 ),
                 status: contract_word(lang, &v.status),
+                change: v
+                    .key_dates
+                    .iter()
+                    .any(|d| d.name == "change_effective")
+                    .then_some(s.change_announced),
                 facts,
                 actions,
             }
@@ -133,31 +158,36 @@ pub async fn act<S: Backend>(
     let Ok(id) = Uuid::parse_str(&form.contract) else {
         return fail(&mut v, StatusCode::NOT_FOUND, s.error_retry);
     };
-    let withdraw = uri.path().ends_with("/withdraw");
+    let step = uri.path().rsplit('/').next().unwrap_or_default().to_owned();
+    let done = match step.as_str() {
+        "withdraw" => s.withdrawn,
+        "accept-change" => s.change_accepted,
+        _ => s.cancelled,
+    };
     let st = Arc::clone(&state);
-    let result = blocking(move || {
+    let result = engine(move || {
         let now = st.vault.now();
-        if withdraw {
-            st.vault.withdraw(&tenant, subject, id, now)
-        } else {
-            st.vault.cancel_membership(&tenant, subject, id, now)
+        match step.as_str() {
+            "withdraw" => st.vault.withdraw(&tenant, subject, id, now),
+            "accept-change" => st.vault.accept_change(&tenant, subject, id, now),
+            "cancel-for-change" => st.vault.cancel_for_change(&tenant, subject, id, now),
+            _ => st.vault.cancel_membership(&tenant, subject, id, now),
         }
     })
     .await;
     match result {
-        Some(Ok(_)) => {
-            v.flash(&state, if withdraw { s.withdrawn } else { s.cancelled });
+        Ok(_) => {
+            v.flash(&state, done);
             v.see_other("/privacy#contracts")
         }
         // Not theirs, or no longer possible (period over, already ended): nothing done.
-        Some(Err(VaultError::Invalid(_))) => fail(&mut v, StatusCode::CONFLICT, s.error_retry),
-        Some(Err(VaultError::ContractNotFound | VaultError::SubjectNotFound)) => {
+        Err(VaultError::Invalid(_)) => fail(&mut v, StatusCode::CONFLICT, s.error_retry),
+        Err(VaultError::ContractNotFound | VaultError::SubjectNotFound) => {
             fail(&mut v, StatusCode::NOT_FOUND, s.error_retry)
         }
-        Some(Err(e)) => {
+        Err(e) => {
             tracing::warn!(error = %e.code(), "privacy center: contract action failed");
             fail(&mut v, StatusCode::INTERNAL_SERVER_ERROR, s.error_retry)
         }
-        None => fail(&mut v, StatusCode::INTERNAL_SERVER_ERROR, s.error_retry),
     }
 }
