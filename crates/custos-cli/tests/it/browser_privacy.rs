@@ -357,6 +357,14 @@ fn unknown_addresses_look_the_same_and_forged_forms_change_nothing() {
         b.text()
     );
     b.screenshot("privacy-home-fr");
+    // Back to English from the notice: the page stays the notice.
+    b.goto("/privacy/notice");
+    b.pick("#lang option[value='en']");
+    b.click("form[action='/privacy/language'] button");
+    assert_eq!(b.path(), "/privacy/notice");
+    assert!(b.text().contains("Privacy notice"), "{}", b.text());
+    b.pick("#lang option[value='fr']");
+    b.click("form[action='/privacy/language'] button");
 
     // Small screens: nothing wider than the viewport; every control is labelled.
     b.set_window(390, 844);

@@ -115,6 +115,7 @@ impl Visit {
             csrf: self.session.csrf.clone(),
             flash,
             signed_in: self.session.subject.is_some() || self.session.staff.is_some(),
+            here: "/privacy",
             languages: Lang::ALL
                 .iter()
                 .map(|l| (l.code(), l.native_name()))
@@ -187,6 +188,8 @@ pub struct Chrome {
     pub csrf: String,
     pub flash: Option<String>,
     pub signed_in: bool,
+    /// Where the language form comes back to (the page it is on).
+    pub here: &'static str,
     pub languages: Vec<(&'static str, &'static str)>,
 }
 

@@ -210,7 +210,8 @@ pub async fn code_page<S: Backend>(State(state): St<S>, headers: HeaderMap) -> R
     if v.session.pending.is_none() {
         return v.see_other("/privacy");
     }
-    let chrome = v.chrome(&state, v.strings().code_title);
+    let mut chrome = v.chrome(&state, v.strings().code_title);
+    chrome.here = "/privacy/code";
     v.finish(render(
         StatusCode::OK,
         &CodePage {
@@ -279,7 +280,8 @@ pub async fn code<S: Backend>(
         }
         _ => {}
     }
-    let chrome = v.chrome(&state, v.strings().code_title);
+    let mut chrome = v.chrome(&state, v.strings().code_title);
+    chrome.here = "/privacy/code";
     let error = Some(v.strings().code_wrong.to_owned());
     v.finish(render(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -318,6 +320,8 @@ pub struct LangForm {
     csrf: String,
     #[serde(default)]
     lang: String,
+    #[serde(default)]
+    back: String,
 }
 
 impl Posted for LangForm {
@@ -339,13 +343,13 @@ pub async fn language<S: Backend>(
         v.session.lang = Some(lang);
         state.sessions.save(&v.session);
     }
-    let back = headers
-        .get(header::REFERER)
-        .and_then(|r| r.to_str().ok())
-        .and_then(|r| r.find("/privacy").map(|i| r[i..].to_owned()))
-        .filter(|p| !p.contains("//") && !p.contains('\\'))
-        .unwrap_or_else(|| "/privacy".to_owned());
-    v.see_other(&back)
+    // Back to the page the form was on; only the privacy center's own pages (the
+    // page sends no Referer: its policy is no-referrer).
+    let back = match form.back.as_str() {
+        b @ ("/privacy/notice" | "/privacy/code" | "/privacy/delete") => b,
+        _ => "/privacy",
+    };
+    v.see_other(back)
 }
 
 // ---- the person's page ------------------------------------------------------
@@ -596,7 +600,8 @@ pub async fn notice<S: Backend>(State(state): St<S>, headers: HeaderMap) -> Resp
         Ok(active) => {
             let n = custos_policy::notice::build(&active.policy);
             let notice = custos_policy::notice::to_html_fragment(&n);
-            let chrome = v.chrome(&state, v.strings().notice_title);
+            let mut chrome = v.chrome(&state, v.strings().notice_title);
+            chrome.here = "/privacy/notice";
             v.finish(render(StatusCode::OK, &NoticePage { chrome, notice }))
         }
         Err(e) => internal(&state, &mut v, &e),
@@ -961,7 +966,8 @@ pub async fn delete_page<S: Backend>(State(state): St<S>, headers: HeaderMap) ->
     let kept = blocking(move || kept_categories(&st, &tenant))
         .await
         .unwrap_or_default();
-    let chrome = v.chrome(&state, v.strings().delete_title);
+    let mut chrome = v.chrome(&state, v.strings().delete_title);
+    chrome.here = "/privacy/delete";
     v.finish(render(
         StatusCode::OK,
         &DeletePage {
@@ -1009,7 +1015,8 @@ pub async fn delete<S: Backend>(
         let kept = blocking(move || kept_categories(&st, &t))
             .await
             .unwrap_or_default();
-        let chrome = v.chrome(&state, v.strings().delete_title);
+        let mut chrome = v.chrome(&state, v.strings().delete_title);
+        chrome.here = "/privacy/delete";
         let error = Some(v.strings().delete_must_confirm.to_owned());
         return v.finish(render(
             StatusCode::UNPROCESSABLE_ENTITY,
