@@ -1163,6 +1163,25 @@ impl<S: Store + ContractStore> Vault<S> {
         Ok(loaded)
     }
 
+    /// One of the steps a person takes on their own contract: refused for anyone
+    /// else's contract, audited under the subject with the step's name.
+    fn subjects_step(
+        &self,
+        tenant: &TenantId,
+        subject: SubjectId,
+        id: Uuid,
+        action: &ContractAction,
+        at: Timestamp,
+    ) -> Result<ContractView, VaultError> {
+        let loaded = self.subjects_own(tenant, subject, id)?;
+        let terms = self.contract_terms(tenant)?;
+        let change = transition(&loaded, action, &terms, at)?;
+        let name = action.name();
+        let audit = self.subject_audit(subject, &format!("contract.{name}"), at);
+        let (row, doc, _) = self.save(tenant, &loaded, change, &terms, audit, name)?;
+        Ok(self.view(&row, &doc, &terms, at))
+    }
+
     /// The person cancels their membership (T-11, T-13): effective at the period end
     /// the notice rules allow; benefits continue until then.
     pub fn cancel_membership(
@@ -1172,12 +1191,7 @@ impl<S: Store + ContractStore> Vault<S> {
         id: Uuid,
         at: Timestamp,
     ) -> Result<ContractView, VaultError> {
-        let loaded = self.subjects_own(tenant, subject, id)?;
-        let terms = self.contract_terms(tenant)?;
-        let change = transition(&loaded, &ContractAction::Cancel, &terms, at)?;
-        let audit = self.subject_audit(subject, "contract.cancel", at);
-        let (row, doc, _) = self.save(tenant, &loaded, change, &terms, audit, "cancel")?;
-        Ok(self.view(&row, &doc, &terms, at))
+        self.subjects_step(tenant, subject, id, &ContractAction::Cancel, at)
     }
 
     /// The person withdraws from an order or a membership (T-18, statutory).
@@ -1188,12 +1202,7 @@ impl<S: Store + ContractStore> Vault<S> {
         id: Uuid,
         at: Timestamp,
     ) -> Result<ContractView, VaultError> {
-        let loaded = self.subjects_own(tenant, subject, id)?;
-        let terms = self.contract_terms(tenant)?;
-        let change = transition(&loaded, &ContractAction::Withdraw, &terms, at)?;
-        let audit = self.subject_audit(subject, "contract.withdraw", at);
-        let (row, doc, _) = self.save(tenant, &loaded, change, &terms, audit, "withdraw")?;
-        Ok(self.view(&row, &doc, &terms, at))
+        self.subjects_step(tenant, subject, id, &ContractAction::Withdraw, at)
     }
 
     /// The person accepts the change announced for their membership (T-20): it then
@@ -1205,12 +1214,7 @@ impl<S: Store + ContractStore> Vault<S> {
         id: Uuid,
         at: Timestamp,
     ) -> Result<ContractView, VaultError> {
-        let loaded = self.subjects_own(tenant, subject, id)?;
-        let terms = self.contract_terms(tenant)?;
-        let change = transition(&loaded, &ContractAction::AcceptChange, &terms, at)?;
-        let audit = self.subject_audit(subject, "contract.accept_change", at);
-        let (row, doc, _) = self.save(tenant, &loaded, change, &terms, audit, "accept_change")?;
-        Ok(self.view(&row, &doc, &terms, at))
+        self.subjects_step(tenant, subject, id, &ContractAction::AcceptChange, at)
     }
 
     /// The person cancels their membership because of the announced change (T-4,
@@ -1222,13 +1226,7 @@ impl<S: Store + ContractStore> Vault<S> {
         id: Uuid,
         at: Timestamp,
     ) -> Result<ContractView, VaultError> {
-        let loaded = self.subjects_own(tenant, subject, id)?;
-        let terms = self.contract_terms(tenant)?;
-        let change = transition(&loaded, &ContractAction::CancelForChange, &terms, at)?;
-        let audit = self.subject_audit(subject, "contract.cancel_for_change", at);
-        let (row, doc, _) =
-            self.save(tenant, &loaded, change, &terms, audit, "cancel_for_change")?;
-        Ok(self.view(&row, &doc, &terms, at))
+        self.subjects_step(tenant, subject, id, &ContractAction::CancelForChange, at)
     }
 
     // --- the clock job ------------------------------------------------------------------

@@ -145,14 +145,9 @@ async fn admin_page<S: Backend>(
     }
 }
 
-/// A form with its CSRF token.
-trait Csrf {
-    fn csrf(&self) -> &str;
-}
-
 /// A POST only admin keys may make: CSRF checked first, so a forged form does
 /// nothing whoever is signed in.
-async fn admin_post<S: Backend, F: Csrf>(
+async fn admin_post<S: Backend, F: super::Csrf>(
     state: &Arc<AppState<S>>,
     headers: &HeaderMap,
     form: Result<Form<F>, FormRejection>,
@@ -358,22 +353,10 @@ pub async fn sign_in<S: Backend>(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl Csrf for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub async fn sign_out<S: Backend>(
     State(state): St<S>,
     headers: HeaderMap,
-    form: Result<Form<CsrfOnly>, FormRejection>,
+    form: Result<Form<super::CsrfOnly>, FormRejection>,
 ) -> Response {
     let mut v = match visit(&state, &headers) {
         Ok(v) => v,

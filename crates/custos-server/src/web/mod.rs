@@ -4,6 +4,17 @@
 //! strict Content-Security-Policy and is never cached. Handlers call the same
 //! engine functions as the JSON API: the pages hold no policy logic of their own.
 
+/// Implements [`Csrf`] for forms whose token is the field `csrf`.
+macro_rules! csrf_forms {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::web::Csrf for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })+
+    };
+}
+
 pub mod console;
 pub mod i18n;
 pub mod privacy;
@@ -178,6 +189,20 @@ impl Visit {
         self.finish(Redirect::to(to))
     }
 }
+
+/// A posted form: every form of the pages carries the session's CSRF token.
+pub trait Csrf {
+    fn csrf(&self) -> &str;
+}
+
+/// A form that carries nothing but its token (sign-out, lift a hold).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+csrf_forms!(CsrfOnly);
 
 /// What the layout template needs on every page.
 #[derive(Debug)]

@@ -82,14 +82,9 @@ fn error_page<S: Backend>(
     v.finish(render(status, &page))
 }
 
-/// Every form of the privacy center carries the session's CSRF token.
-pub(super) trait Posted {
-    fn csrf(&self) -> &str;
-}
-
 /// The visit and form of a POST whose CSRF token matches the session's; otherwise
 /// the page to answer with (nothing done).
-pub(super) fn posted<S: Backend, F: Posted>(
+pub(super) fn posted<S: Backend, F: super::Csrf>(
     state: &AppState<S>,
     headers: &HeaderMap,
     form: Result<Form<F>, FormRejection>,
@@ -100,6 +95,20 @@ pub(super) fn posted<S: Backend, F: Posted>(
     match form {
         Ok(Form(form)) if v.csrf_ok(form.csrf()) => Ok((v, form)),
         _ => Err(expired(state, &mut v)),
+    }
+}
+
+/// `posted` by a signed-in person: also their tenant and subject; anyone else is
+/// sent to the sign-in page.
+pub(super) fn person_posted<S: Backend, F: super::Csrf>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    form: Result<Form<F>, FormRejection>,
+) -> Result<(Visit, F, TenantId, SubjectId), Response> {
+    let (v, form) = posted(state, headers, form)?;
+    match signed_in(&v) {
+        Some((tenant, subject)) => Ok((v, form, tenant, subject)),
+        None => Err(v.see_other("/privacy")),
     }
 }
 
@@ -138,12 +147,6 @@ pub struct SignInForm {
     csrf: String,
     #[serde(default)]
     email: String,
-}
-
-impl Posted for SignInForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 pub async fn sign_in<S: Backend>(
@@ -229,12 +232,6 @@ pub struct CodeForm {
     code: String,
 }
 
-impl Posted for CodeForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub async fn code<S: Backend>(
     State(state): St<S>,
     headers: HeaderMap,
@@ -289,22 +286,10 @@ pub async fn code<S: Backend>(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl Posted for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub async fn sign_out<S: Backend>(
     State(state): St<S>,
     headers: HeaderMap,
-    form: Result<Form<CsrfOnly>, FormRejection>,
+    form: Result<Form<super::CsrfOnly>, FormRejection>,
 ) -> Response {
     let (mut v, _) = match posted(&state, &headers, form) {
         Ok(x) => x,
@@ -322,12 +307,6 @@ pub struct LangForm {
     lang: String,
     #[serde(default)]
     back: String,
-}
-
-impl Posted for LangForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 pub async fn language<S: Backend>(
@@ -701,23 +680,14 @@ pub struct CorrectForm {
     value: String,
 }
 
-impl Posted for CorrectForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub async fn correct<S: Backend>(
     State(state): St<S>,
     headers: HeaderMap,
     form: Result<Form<CorrectForm>, FormRejection>,
 ) -> Response {
-    let (mut v, form) = match posted(&state, &headers, form) {
+    let (mut v, form, tenant, subject) = match person_posted(&state, &headers, form) {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some((tenant, subject)) = signed_in(&v) else {
-        return v.see_other("/privacy");
     };
     let (label, old) = match own_record(&state, &tenant, subject, &form.record, ctx(&headers)).await
     {
@@ -786,23 +756,14 @@ pub struct ChoiceForm {
     action: String,
 }
 
-impl Posted for ChoiceForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub async fn consent<S: Backend>(
     State(state): St<S>,
     headers: HeaderMap,
     form: Result<Form<ChoiceForm>, FormRejection>,
 ) -> Response {
-    let (mut v, form) = match posted(&state, &headers, form) {
+    let (mut v, form, tenant, subject) = match person_posted(&state, &headers, form) {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some((tenant, subject)) = signed_in(&v) else {
-        return v.see_other("/privacy");
     };
     let action = match form.action.as_str() {
         "grant" => ConsentAction::Grant,
@@ -986,12 +947,6 @@ pub struct DeleteForm {
     confirm: String,
 }
 
-impl Posted for DeleteForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 enum Deletion {
     Erased(custos_core::vault::lifecycle::ErasureReceipt, Uuid),
     Open(custos_core::rights::RequestView),
@@ -1002,12 +957,9 @@ pub async fn delete<S: Backend>(
     headers: HeaderMap,
     form: Result<Form<DeleteForm>, FormRejection>,
 ) -> Response {
-    let (mut v, form) = match posted(&state, &headers, form) {
+    let (mut v, form, tenant, subject) = match person_posted(&state, &headers, form) {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some((tenant, subject)) = signed_in(&v) else {
-        return v.see_other("/privacy");
     };
     if form.confirm != "yes" {
         let st = Arc::clone(&state);
@@ -1114,3 +1066,12 @@ pub async fn delete<S: Backend>(
         Err(e) => internal(&state, &mut v, &e),
     }
 }
+
+csrf_forms!(
+    SignInForm,
+    CodeForm,
+    LangForm,
+    CorrectForm,
+    ChoiceForm,
+    DeleteForm
+);

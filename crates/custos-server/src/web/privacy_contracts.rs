@@ -123,19 +123,14 @@ pub struct ActForm {
     confirm: String,
 }
 
-impl super::privacy::Posted for ActForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub async fn act<S: Backend>(
     State(state): State<Arc<AppState<S>>>,
     uri: axum::http::Uri,
     headers: HeaderMap,
     form: Result<Form<ActForm>, FormRejection>,
 ) -> Response {
-    let (mut v, form) = match super::privacy::posted(&state, &headers, form) {
+    let (mut v, form, tenant, subject) = match super::privacy::person_posted(&state, &headers, form)
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -148,9 +143,6 @@ pub async fn act<S: Backend>(
             back: "/privacy#contracts",
         };
         v.finish(render(status, &page))
-    };
-    let Some((tenant, subject)) = v.session.subject.clone() else {
-        return v.see_other("/privacy");
     };
     if form.confirm != "yes" {
         return fail(&mut v, StatusCode::UNPROCESSABLE_ENTITY, s.must_confirm);
@@ -191,3 +183,5 @@ pub async fn act<S: Backend>(
         }
     }
 }
+
+csrf_forms!(ActForm);

@@ -298,12 +298,6 @@ pub struct ActForm {
     fields: std::collections::BTreeMap<String, String>,
 }
 
-impl super::Csrf for ActForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 /// The engine's typed action from the form's fields: empty fields are left out, the
 /// items of a return are JSON.
 fn parse_action(
@@ -388,3 +382,5 @@ pub async fn act<S: Backend>(
         None => task_failed(&state, &mut v),
     }
 }
+
+csrf_forms!(ActForm);

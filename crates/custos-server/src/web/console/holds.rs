@@ -12,7 +12,7 @@ use custos_core::VaultError;
 use custos_store::{LegalHold, SubjectId, Timestamp, Uuid};
 use serde::Deserialize;
 
-use super::{Csrf, St, admin_page, admin_post, ctx, internal, not_found, task_failed};
+use super::{St, admin_page, admin_post, ctx, internal, not_found, task_failed};
 use crate::web::{Chrome, blocking, day, render};
 use crate::{Backend, RequestId};
 
@@ -107,12 +107,6 @@ pub struct PlaceForm {
     until: String,
 }
 
-impl Csrf for PlaceForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 /// `POST /console/subjects/{id}/holds`: places a hold; refusals on the subject's page.
 pub async fn place<S: Backend>(
     State(state): St<S>,
@@ -179,7 +173,7 @@ pub async fn lift<S: Backend>(
     headers: HeaderMap,
     Path((id, hold)): Path<(String, String)>,
     rid: Option<axum::Extension<RequestId>>,
-    form: Result<Form<super::CsrfOnly>, FormRejection>,
+    form: Result<Form<crate::web::CsrfOnly>, FormRejection>,
 ) -> Response {
     let (mut v, actor, _) = match admin_post(&state, &headers, form).await {
         Ok(x) => x,
@@ -252,3 +246,5 @@ mod tests {
         assert!(!rows.get(1).unwrap().in_force);
     }
 }
+
+csrf_forms!(PlaceForm);

@@ -14,7 +14,7 @@ use custos_store::Uuid;
 use serde::Deserialize;
 
 use super::{
-    Csrf, St, Who, admin_page, admin_post, ctx, internal, not_found, problems_text, role_page,
+    St, Who, admin_page, admin_post, ctx, internal, not_found, problems_text, role_page,
     sign_in_page, task_failed, visit, who,
 };
 use crate::web::{Chrome, blocking, day, render};
@@ -211,12 +211,6 @@ pub struct ActForm {
     instruction: String,
 }
 
-impl Csrf for ActForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 /// `POST /console/requests/{id}`: one action; refusals are shown on the page.
 pub async fn act<S: Backend>(
     State(state): St<S>,
@@ -291,3 +285,5 @@ pub async fn act<S: Backend>(
         None => task_failed(&state, &mut v),
     }
 }
+
+csrf_forms!(ActForm);

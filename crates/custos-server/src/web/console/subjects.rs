@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::holds::{HoldRow, sorted_rows, subject_id};
 use super::requests::{Row, row};
-use super::{Csrf, St, admin_page, admin_post, ctx, internal, not_found, task_failed};
+use super::{St, admin_page, admin_post, ctx, internal, not_found, task_failed};
 use crate::web::{Chrome, Visit, blocking, render};
 use crate::{AppState, Backend, RequestId};
 
@@ -133,12 +133,6 @@ pub struct SearchForm {
     contact: String,
 }
 
-impl Csrf for SearchForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 /// `POST /console/search`: the results, in the response to the POST (never in a URL).
 pub async fn search<S: Backend>(
     State(state): St<S>,
@@ -199,3 +193,5 @@ pub async fn search<S: Backend>(
         None => task_failed(&state, &mut v),
     }
 }
+
+csrf_forms!(SearchForm);
