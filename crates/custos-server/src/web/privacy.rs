@@ -815,7 +815,9 @@ pub async fn consent<S: Backend>(
             // Back where the person was: the choices section.
             v.see_other("/privacy#choices")
         }
-        Err(VaultError::Invalid(_)) => {
+        // A purpose the policy does not have, or one that takes no such choice: the
+        // person's mistake (or a forged form), not ours.
+        Err(VaultError::Invalid(_) | VaultError::UnknownPurpose(_)) => {
             let msg = v.strings().error_retry;
             error_page(&state, &mut v, StatusCode::UNPROCESSABLE_ENTITY, msg)
         }

@@ -188,3 +188,82 @@ async fn forms_without_the_session_token_change_nothing() {
         assert!(!text.contains("camille"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn bad_input_to_the_pages_is_refused_clearly_and_changes_nothing() {
+    let a = app();
+    let (mut p, subject) = signed_in(&a).await;
+    let csrf = csrf_of(&p.get("/privacy").await.text());
+    let export = a
+        .get(&format!("/v1/subjects/{subject}/export"), Some(&a.admin))
+        .await
+        .json();
+    let email = export["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["category"] == "user.contact.email")
+        .unwrap()["record"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Not an email: the page names the rule, keeps what was typed, stores nothing.
+    let r = p
+        .post(
+            "/privacy/correct",
+            &format!("csrf={csrf}&record={email}&value=not-an-address"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("role=\"alert\""), "{}", r.text());
+    assert!(r.text().contains("value=\"not-an-address\""));
+    // A card number in a free field is refused like an API write.
+    let r = p
+        .post(
+            "/privacy/correct",
+            &format!("csrf={csrf}&record={email}&value=4111111111111111"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Someone else's record id, a malformed one, an unknown consent action, an
+    // undecodable body: refused, nothing written.
+    for (uri, form, status) in [
+        (
+            "/privacy/correct",
+            format!("csrf={csrf}&record=01a20bdf-4d99-71ca-b3a3-5772349d9ce2&value=x%40y.fr"),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/privacy/correct",
+            format!("csrf={csrf}&record=nope&value=x%40y.fr"),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/privacy/consent",
+            format!("csrf={csrf}&purpose=contact&action=sell"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/privacy/consent",
+            format!("csrf={csrf}&purpose=no_such_purpose&action=grant"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/privacy/delete",
+            format!("csrf={csrf}&confirm=maybe"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let r = p.post(uri, &form).await;
+        assert_eq!(r.status, status, "{uri} {form}: {}", r.text());
+    }
+    let after = a
+        .get(&format!("/v1/subjects/{subject}/export"), Some(&a.admin))
+        .await
+        .json();
+    assert_eq!(after["records"], export["records"], "nothing changed");
+    let r = a
+        .get(&format!("/v1/subjects/{subject}/consents"), Some(&a.admin))
+        .await;
+    assert!(!r.text().contains("\"granted\""), "{}", r.text());
+}
