@@ -106,6 +106,10 @@ pub mod field {
     pub const NEVER_STORE: &str = "VAULT-0102";
     pub const CARD_NUMBER: &str = "VAULT-0103";
     pub const CVV_FIELD: &str = "VAULT-0104";
+    /// A card security code written next to its label inside free text (P0-2).
+    pub const CVV_IN_TEXT: &str = "VAULT-0286";
+    /// A card expiry date next to a card number, full or masked, in free text (P0-2).
+    pub const CARD_EXPIRY: &str = "VAULT-0287";
     pub const BAD_SHAPE: &str = "VAULT-0105";
     pub const NOT_COLLECTED: &str = "VAULT-0106";
     pub const UNKNOWN_PURPOSE: &str = "VAULT-0107";

@@ -1,8 +1,15 @@
-//! Finding personal data where it should not be. Today: payment card numbers
-//! (P0-2: a card number is refused wherever it appears, also inside free text)
-//! and field names that announce a card security code.
+//! Finding payment card data where it must not be kept (P0-2): card numbers in
+//! any disguise, card security codes written next to their labels, expiry dates
+//! next to a card number, and field names that announce a security code. Pure:
+//! no I/O, no allocation beyond the text's size; safe on hostile input.
 #![forbid(unsafe_code)]
 
 pub mod cards;
+mod norm;
+pub mod security_codes;
 
 pub use cards::{contains_card_number, find_card_numbers, is_cvv_field_name};
+pub use security_codes::{find_card_expiry, find_security_codes};
+
+#[cfg(test)]
+mod tests;

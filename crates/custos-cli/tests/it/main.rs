@@ -966,6 +966,8 @@ fn serve_delivers_owed_notices_to_the_outbox_directory() {
 
 mod multi;
 
+mod card_data;
+
 mod contracts;
 
 mod browser;

@@ -453,8 +453,20 @@ pub(crate) fn validate(policy: &Policy, req: &WriteRequest, creating: bool) -> V
 fn scan_payment(value: &Value, pointer: &str, push: &mut impl FnMut(String, &'static str, String)) {
     match value {
         Value::String(s) => {
+            // Refusals name only the payment provider's reference as what may be
+            // kept, the narrowest any policy allows (PLUME keeps nothing else).
             if custos_pii::contains_card_number(s) {
-                push(pointer.to_owned(), field::CARD_NUMBER, "a payment card number was found; custos never stores card numbers (keep the processor's token and the last four digits)".into());
+                push(pointer.to_owned(), field::CARD_NUMBER, "a payment card number was found; card data is never stored here (keep only the payment provider's reference)".into());
+            }
+            if !custos_pii::find_security_codes(s).is_empty() {
+                push(
+                    pointer.to_owned(),
+                    field::CVV_IN_TEXT,
+                    "a card security code was found; card security codes are never stored".into(),
+                );
+            }
+            if !custos_pii::find_card_expiry(s).is_empty() {
+                push(pointer.to_owned(), field::CARD_EXPIRY, "a card expiry date next to a card number was found; card data is never stored here (keep only the payment provider's reference)".into());
             }
         }
         Value::Number(n) => {
