@@ -967,6 +967,7 @@ fn serve_delivers_owed_notices_to_the_outbox_directory() {
 mod multi;
 
 mod contracts;
+mod key_check;
 
 mod browser;
 
