@@ -1019,8 +1019,13 @@ impl Classify for serde_json::Error {
 }
 
 pub fn run_import(args: ImportArgs) -> anyhow::Result<()> {
+    // The key file first: the target database must be bound to a key file (it
+    // is checked on opening), and that file must open the archive's data keys.
+    let dir = DataDir::new(&args.data_dir);
+    let store = dir.store(args.database_url.as_deref())?;
+    let (_, keys) = dir.key_ring()?;
     // First pass: the whole archive is read and checked (counts, order, audit
-    // chain) before anything is written.
+    // chain, data keys) before anything is written.
     let mut counts = ArchiveCounts::default();
     let mut verifier = custos_audit::Verifier::default();
     let mut first_tenant = None;
@@ -1042,6 +1047,29 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<()> {
                     .check(&e.hash_fields(&tenant, &subject), &e.prev_hash, &e.hash)
                     .map_err(|e| bad(&format!("audit chain: {e}")))?;
             }
+            // Every data key must open with this key file, or the imported
+            // values could never be read (fail before writing anything).
+            if let ArchiveRow::Subject(subject) = &row
+                && !subject.wrapped_dek.is_empty()
+            {
+                let tenant = first_tenant.clone().ok_or_else(|| bad("no tenant row"))?;
+                let opens = keys
+                    .kek(tenant.as_str(), subject.kek_version)
+                    .and_then(|kek| {
+                        let aad =
+                            custos_crypto::Aad::subject(tenant.as_str(), &subject.id.to_string())?;
+                        custos_crypto::unwrap_dek(&kek, &subject.wrapped_dek, &aad)
+                    })
+                    .is_ok();
+                if !opens {
+                    return Err(InputError(format!(
+                        "VAULT-0264: the archive's data keys do not open with the key file {}; \
+                         import with the key file of the database it was exported from; nothing imported",
+                        dir.keys().display()
+                    ))
+                    .into());
+                }
+            }
             Ok(())
         };
         read_archive(&args.input, &mut check)?
@@ -1054,7 +1082,6 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<()> {
         return Err(bad("the rows do not match the header's counts"));
     }
 
-    let store = DataDir::new(&args.data_dir).store(args.database_url.as_deref())?;
     if store.tenant(&t)?.is_some() {
         return Err(InputError(format!(
             "tenant `{t}` already exists in the target database; nothing imported"

@@ -68,8 +68,8 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<()> {
             database_url,
         } => {
             let dir = DataDir::new(&data_dir);
-            let (_, keys) = dir.key_ring()?;
             let store = dir.store(database_url.as_deref())?;
+            let (_, keys) = dir.key_ring()?;
             let now = system_clock().now();
             let mut out = String::new();
             for t in store.tenants()? {
@@ -112,9 +112,9 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<()> {
 }
 
 fn verify(dir: &DataDir, database_url: Option<&str>) -> anyhow::Result<()> {
+    let store = dir.store(database_url)?;
     let (_, keys) = dir.key_ring()?;
     let public_key = keys.audit_signer()?.public_key();
-    let store = dir.store(database_url)?;
     let mut broken = Vec::new();
     let mut out = String::new();
     for t in store.tenants()? {

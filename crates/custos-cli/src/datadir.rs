@@ -11,9 +11,10 @@ use custos_core::clock::{Clock, SystemClock};
 use custos_crypto::{KeyFile, KeyRing};
 use custos_store::{
     ApiKey, AuditDraft, AuditEntry, AuditRef, Challenge, ConsentEvent, ConsentKind, ConsentStore,
-    Counts, IdempotentResponse, IncidentRow, IncidentStore, OutboxMessage, PolicyVersion, Record,
-    RequestState, RequestStore, Result as StoreResult, RightsRequest, Store, Subject, SubjectId,
-    SubjectWrite, Tenant, TenantId, Timestamp, Uuid, VerificationStore, WrappedKey,
+    Counts, IdempotentResponse, IncidentRow, IncidentStore, KeyCheckStore, OutboxMessage,
+    PolicyVersion, Record, RequestState, RequestStore, Result as StoreResult, RightsRequest, Store,
+    Subject, SubjectId, SubjectWrite, Tenant, TenantId, Timestamp, Uuid, VerificationStore,
+    WrappedKey,
 };
 use custos_store_postgres::{PostgresOptions, PostgresStore};
 use custos_store_sqlite::{SqliteOptions, SqliteStore};
@@ -31,6 +32,9 @@ pub struct DataDir {
     pub root: PathBuf,
     /// `--key-file`: a key file outside the directory (instances sharing one).
     pub key_file: Option<PathBuf>,
+    /// `custos serve`: may create the database (and then its key file) on a
+    /// first run. Other commands never create one.
+    pub creates: bool,
 }
 
 impl DataDir {
@@ -38,6 +42,7 @@ impl DataDir {
         DataDir {
             root: root.to_owned(),
             key_file: None,
+            creates: false,
         }
     }
 
@@ -61,25 +66,74 @@ impl DataDir {
         self.root.join("policy.toml")
     }
 
-    /// Creates the directory (0700) and the key file (0600) if missing; returns
-    /// whether this was the first run.
-    pub fn init(&self, clock: &dyn Clock) -> anyhow::Result<bool> {
-        let first = !self.keys().exists();
+    /// The directory as `custos serve` opens it: its database is created on a
+    /// first run.
+    pub fn creating(mut self) -> Self {
+        self.creates = true;
+        self
+    }
+
+    /// Creates the directory (0700) and the policy file if missing. The key file
+    /// is made by [`ensure_key_file`](Self::ensure_key_file), once the database
+    /// is known to be empty.
+    pub fn init(&self, _clock: &dyn Clock) -> anyhow::Result<()> {
         if !self.root.exists() {
             std::fs::create_dir_all(&self.root)
                 .with_context(|| format!("cannot create {}", self.root.display()))?;
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&self.root, std::fs::Permissions::from_mode(0o700))?;
         }
-        if first {
-            KeyFile::create_new(&self.keys(), &clock.now().to_string())
-                .with_context(|| format!("cannot create the key file {}", self.keys().display()))?;
-        }
         if !self.policy().exists() {
             std::fs::write(self.policy(), BUNDLED_POLICY)
                 .with_context(|| format!("cannot write {}", self.policy().display()))?;
         }
+        Ok(())
+    }
+
+    /// Creates the key file (0600) if there is none, which [`store_with`]
+    /// (Self::store_with) allows only for a database that holds nothing, and
+    /// binds the database to it. Returns whether the file was made now.
+    pub fn ensure_key_file(&self, store: &AnyStore, clock: &dyn Clock) -> anyhow::Result<bool> {
+        let first = !self.keys().exists();
+        if first {
+            // Checked again here: a key file is never made for a database with data.
+            if store.holds_data()? || !store.key_checks()?.is_empty() {
+                return Err(self.missing_key_file());
+            }
+            KeyFile::create_new(&self.keys(), &clock.now().to_string())
+                .with_context(|| format!("cannot create the key file {}", self.keys().display()))?;
+            self.check_keys(store)?;
+        }
         Ok(first)
+    }
+
+    fn missing_key_file(&self) -> anyhow::Error {
+        InputError(format!(
+            "VAULT-0262: there is no key file at {}, and the database holds data that only its own \
+             key file can read; restore that key file (or pass --key-file); no new one is made",
+            self.keys().display()
+        ))
+        .into()
+    }
+
+    /// Fail closed on key mistakes, before anything reads or writes: a database
+    /// that holds data (or was bound to a key file) needs its own key file,
+    /// complete and undamaged ([`custos_core::keys::bind_key_file`]).
+    fn check_keys(&self, store: &AnyStore) -> anyhow::Result<()> {
+        if !self.keys().exists() {
+            if store.holds_data()? || !store.key_checks()?.is_empty() {
+                return Err(self.missing_key_file());
+            }
+            return Ok(());
+        }
+        let (file, _) = KeyFile::load_and_upgrade(&self.keys()).map_err(|e| {
+            InputError(format!(
+                "VAULT-0263: the key file {} is damaged or unreadable ({e}); restore it from its backup",
+                self.keys().display()
+            ))
+        })?;
+        custos_core::keys::bind_key_file(store, &file).map_err(|e| InputError(e.to_string()))?;
+        Ok(())
     }
 
     /// Loads the key ring; a missing directory is an input error.
@@ -103,12 +157,22 @@ impl DataDir {
     }
 
     /// Opens the store `database_url` names (the data directory's SQLite file
-    /// by default), applying pending migrations. `options` apply to SQLite only.
+    /// by default), applying pending migrations, and refuses it with a key file
+    /// that is missing, different, damaged or incomplete (every command opens its
+    /// database here, so every command fails closed on a key mistake). `options`
+    /// apply to SQLite only.
     pub fn store_with(
         &self,
         database_url: Option<&str>,
         options: SqliteOptions,
     ) -> anyhow::Result<Arc<AnyStore>> {
+        if !self.creates && database_url.is_none() && !self.database().exists() {
+            return Err(InputError(format!(
+                "no database at {}: run `custos serve` once to create the data directory, or pass --data-dir",
+                self.database().display()
+            ))
+            .into());
+        }
         let store = match self.named_database(database_url) {
             Database::Sqlite(path) => AnyStore::Sqlite(
                 SqliteStore::open(&path, options)
@@ -120,6 +184,7 @@ impl DataDir {
                     .context("cannot open the PostgreSQL database")?,
             ),
         };
+        self.check_keys(&store)?;
         Ok(Arc::new(store))
     }
 
@@ -260,6 +325,15 @@ impl custos_store::PolicyNoticeStore for AnyStore {
     delegate! {
         fn notice_recipients(&self, tenant: &TenantId) -> StoreResult<Vec<(SubjectId, Option<String>)>>;
         fn publish_with_notices(&self, tenant: &TenantId, version: &PolicyVersion, outbox: &[OutboxMessage], audit: &AuditDraft) -> StoreResult<AuditRef>;
+    }
+}
+
+impl custos_store::KeyCheckStore for AnyStore {
+    delegate! {
+        fn key_checks(&self) -> StoreResult<Vec<(String, Vec<u8>)>>;
+        fn add_key_checks(&self, checks: &[(String, Vec<u8>)]) -> StoreResult<()>;
+        fn kek_versions_in_use(&self) -> StoreResult<Vec<u32>>;
+        fn holds_data(&self) -> StoreResult<bool>;
     }
 }
 

@@ -67,8 +67,8 @@ pub fn run(cmd: IncidentsCommand) -> anyhow::Result<()> {
         | IncidentsCommand::LiftHold { place, .. } => place,
     };
     let dir = DataDir::new(&place.data_dir).with_key_file(place.key_file.clone());
-    let (_, keys) = dir.key_ring()?;
     let store = dir.store(place.database_url.as_deref())?;
+    let (_, keys) = dir.key_ring()?;
     let t = tenant(&place.tenant)?;
     let vault = Vault::new(
         Arc::clone(&store),

@@ -75,8 +75,8 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
             place,
         } => {
             let dir = DataDir::new(&place.data_dir).with_key_file(place.key_file.clone());
-            let (_, keys) = dir.key_ring()?;
             let store = dir.store(place.database_url.as_deref())?;
+            let (_, keys) = dir.key_ring()?;
             let t = tenant(&place.tenant)?;
             let vault_policy = custos_core::tenant::PolicyCache::default();
             let policy = vault_policy
@@ -145,9 +145,10 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Rotate { retire_old, place } => {
             let dir = DataDir::new(&place.data_dir).with_key_file(place.key_file.clone());
-            let (mut file, _) = dir.key_ring()?;
             let _lock = dir.lock("cannot rotate keys")?;
+            // The database first: it refuses a key file that is not its own.
             let store = dir.store(place.database_url.as_deref())?;
+            let (mut file, _) = dir.key_ring()?;
             let version = file.rotate(&clock.now().to_string())?;
             // The new version is saved before any data key uses it, so a crash in
             // between leaves keys wrapped under versions the file still holds.

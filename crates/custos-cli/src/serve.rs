@@ -74,7 +74,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_ansi(false)
         .try_init();
     let clock = system_clock();
-    let dir = DataDir::new(&args.data_dir).with_key_file(args.key_file.clone());
+    let dir = DataDir::new(&args.data_dir)
+        .with_key_file(args.key_file.clone())
+        .creating();
     dir.init(clock.as_ref())?;
     // The lock guards a local SQLite directory (one server per file). On PostgreSQL
     // several instances share the database, each with a data directory of its own.
@@ -82,12 +84,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         crate::datadir::Database::Sqlite(_) => Some(dir.lock("cannot start")?),
         crate::datadir::Database::Postgres(_) => None,
     };
-    let (_, keys) = dir.key_ring()?;
     let options = custos_store_sqlite::SqliteOptions {
         durable_commits: args.durable_commits,
         ..custos_store_sqlite::SqliteOptions::default()
     };
     let store = dir.store_with(args.database_url.as_deref(), options)?;
+    dir.ensure_key_file(&store, clock.as_ref())?;
+    let (_, keys) = dir.key_ring()?;
     let tenant = tenant(DEFAULT_TENANT)?;
     let now = clock.now();
     ensure_tenant(store.as_ref(), &tenant, "Default tenant", now)?;

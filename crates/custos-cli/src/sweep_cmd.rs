@@ -35,8 +35,8 @@ pub struct SweepArgs {
 pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     let clock = system_clock();
     let dir = DataDir::new(&args.place.data_dir).with_key_file(args.place.key_file.clone());
-    let (_, keys) = dir.key_ring()?;
     let store = dir.store(args.place.database_url.as_deref())?;
+    let (_, keys) = dir.key_ring()?;
     let t = tenant(&args.place.tenant)?;
     let now = match &args.at {
         Some(raw) => raw.parse::<Timestamp>().map_err(|_| {

@@ -102,6 +102,33 @@ struct MasterKeyJson {
 }
 
 impl KeyFile {
+    /// Key-check values: for every key of the file, `HMAC-SHA256(key, label)`
+    /// under a fixed label, named `master-<version>`, `index`, `api-pepper` and
+    /// `audit-signing`. The database stores them so that a missing, different or
+    /// damaged key file is recognised before it is used (fail closed); a value
+    /// reveals nothing about its key (a MAC of a public constant).
+    #[must_use]
+    pub fn key_checks(&self) -> Vec<(String, [u8; 32])> {
+        fn kcv(key: &SecretKey) -> [u8; 32] {
+            let mac = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.expose_secret());
+            let tag = ring::hmac::sign(&mac, b"custos key check v1");
+            let mut out = [0u8; 32];
+            out.copy_from_slice(tag.as_ref());
+            out
+        }
+        let mut out: Vec<(String, [u8; 32])> = self
+            .master_keys
+            .iter()
+            .map(|m| (format!("master-{}", m.version), kcv(&m.key)))
+            .collect();
+        out.push(("index".to_owned(), kcv(&self.index_key)));
+        out.push(("api-pepper".to_owned(), kcv(&self.api_key_pepper)));
+        if let Some(seed) = &self.audit_signing_seed {
+            out.push(("audit-signing".to_owned(), kcv(seed)));
+        }
+        out
+    }
+
     /// A new key file in memory: master key version 1, an index key and an API-key pepper, all
     /// fresh from the system CSPRNG. `created` is the RFC 3339 time of creation (time is injected).
     ///

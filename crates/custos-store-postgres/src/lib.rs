@@ -54,6 +54,7 @@ mod codec;
 mod consent;
 mod contracts;
 mod incidents;
+mod key_check;
 mod leases;
 mod lifecycle;
 mod merkle;
@@ -109,6 +110,10 @@ impl Default for PostgresOptions {
 /// `Arc`; see the crate documentation for the connection model.
 pub struct PostgresStore {
     pool: pool::Pool,
+    /// Shredding: a removal committed and its tables await a VACUUM.
+    vacuum_pending: std::sync::atomic::AtomicBool,
+    /// Held by the one caller running the VACUUM; others leave it their removals.
+    vacuuming: std::sync::Mutex<()>,
     // Declared last so that it is dropped after the pool: a temporary database
     // is dropped once no connection of this store is open on it.
     _temp: Option<TempDatabase>,
@@ -158,7 +163,15 @@ impl PostgresStore {
             let mut conn = pool.get()?;
             run_migrations(&mut conn.client)?
         };
-        Ok((PostgresStore { pool, _temp: temp }, applied))
+        Ok((
+            PostgresStore {
+                pool,
+                vacuum_pending: std::sync::atomic::AtomicBool::new(false),
+                vacuuming: std::sync::Mutex::new(()),
+                _temp: temp,
+            },
+            applied,
+        ))
     }
 }
 

@@ -87,7 +87,7 @@ impl LifecycleStore for PostgresStore {
     }
 
     fn rectify_record(&self, r: &Rectification<'_>) -> Result<AuditRef> {
-        self.write(|s| {
+        self.write_shredding(|s| {
             lock_live(s, r.tenant, r.subject)?;
             let sid = id_text(r.subject.0);
             let changed = s.execute(
@@ -153,7 +153,7 @@ impl LifecycleStore for PostgresStore {
     }
 
     fn erase_subject(&self, e: &Erasure<'_>) -> Result<AuditRef> {
-        self.write(|s| {
+        self.write_shredding(|s| {
             lock_live(s, e.tenant, e.subject)?;
             let tenant = e.tenant.as_str();
             let sid = id_text(e.subject.0);
@@ -238,7 +238,7 @@ impl LifecycleStore for PostgresStore {
         now: Timestamp,
         audit: &AuditDraft,
     ) -> Result<u64> {
-        self.write(|s| {
+        self.write_shredding(|s| {
             let n = s.execute(
                 "DELETE FROM held_records WHERE tenant = $1 AND until IS NOT NULL AND until <= $2",
                 &[&tenant.as_str(), &micros(now)],

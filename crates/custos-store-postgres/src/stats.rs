@@ -149,7 +149,7 @@ impl RetentionStore for PostgresStore {
     }
 
     fn apply_retention(&self, b: &RetentionBatch<'_>) -> Result<RetentionApplied> {
-        self.write(|s| {
+        self.write_shredding(|s| {
             let tenant = b.tenant;
             let mut out = RetentionApplied::default();
             let mut touched: BTreeSet<(String, String)> = BTreeSet::new();

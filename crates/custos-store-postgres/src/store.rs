@@ -34,6 +34,56 @@ impl PostgresStore {
         Ok(out)
     }
 
+    /// [`write`](Self::write) for a transaction that removes personal data or a
+    /// wrapped data key (erasure, rectification, retention, purge of held
+    /// records). An `UPDATE` or `DELETE` leaves the old row version in the
+    /// table as a dead tuple, readable from the files until a VACUUM removes
+    /// it; so the tables that held keys and values are vacuumed after the
+    /// commit. Batched: while one caller runs the VACUUM, removals committed
+    /// meanwhile are left to it (it runs again for them) instead of each
+    /// starting its own. A failed VACUUM leaves the removal pending for the
+    /// next one; the removal itself stands. What VACUUM cannot reach (WAL,
+    /// replicas, backups, free space inside pages) is in `docs/security.md`.
+    pub(crate) fn write_shredding<T>(
+        &self,
+        f: impl FnOnce(&mut Session<'_, Transaction<'_>>) -> Result<T>,
+    ) -> Result<T> {
+        let out = self.write(f)?;
+        self.vacuum_pending
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        // The removal is committed; a VACUUM that fails stays pending and is
+        // retried after the next removal.
+        let _ = self.vacuum_shredded();
+        Ok(out)
+    }
+
+    /// Runs the VACUUM owed to committed removals, if any and if no other
+    /// caller is running it already (that caller picks up this one's removals).
+    pub fn vacuum_shredded(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        loop {
+            let Ok(guard) = self.vacuuming.try_lock() else {
+                return Ok(());
+            };
+            while self.vacuum_pending.swap(false, Ordering::SeqCst) {
+                let mut conn = self.pool.get()?;
+                if let Err(e) = conn
+                    .client
+                    .batch_execute("VACUUM subjects, records, blind_index, held_records")
+                {
+                    self.vacuum_pending.store(true, Ordering::SeqCst);
+                    return Err(db(e));
+                }
+            }
+            drop(guard);
+            // A removal that committed between the last check and the unlock
+            // found the lock taken: run for it now.
+            if !self.vacuum_pending.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+        }
+    }
+
     /// Runs `f` outside an explicit transaction: for pure reads and for writes
     /// that are one statement (a statement is atomic on its own).
     pub(crate) fn run<T>(

@@ -39,6 +39,25 @@
 //! `-shm` files the database file's permissions. An existing file's mode is
 //! left as the operator set it.
 //!
+//! # Shredding
+//!
+//! An erasure, a retention deletion, a purge of held records and a
+//! rectification remove personal data or a wrapped data key. SQLite would
+//! otherwise keep the old bytes in three places: the free space of pages,
+//! free pages, and old frames of the WAL (`-wal`; `-shm` holds only the WAL
+//! index, page numbers and checksums). So the writer runs with
+//! `secure_delete=ON` (deleted content is overwritten with zeros), and every
+//! such write goes through [`SqliteStore::write_shredding`], which truncates the
+//! WAL with `wal_checkpoint(TRUNCATE)` both *before* the transaction (so no
+//! older frame holding the key or value sits in the WAL next to the removal:
+//! a copy of the WAL taken at any moment, rewound to before the removal,
+//! yields nothing that the database file alone would not) and *after* it (so
+//! the live files hold the removal only). A checkpoint that readers block
+//! after the commit is retried after the next write and at the next open.
+//! What this cannot reach — copies of the database file, backups, file-system
+//! snapshots, blocks the file system itself has released — is in
+//! `docs/security.md`.
+//!
 //! The schema lives in `migrations/` (`V1__initial.sql`, …), embedded in the
 //! binary and applied by `open` with refinery; applying is idempotent.
 #![forbid(unsafe_code)]
@@ -48,6 +67,7 @@ mod codec;
 mod consent;
 mod contracts;
 mod incidents;
+mod key_check;
 mod leases;
 mod lifecycle;
 mod merkle;
@@ -59,6 +79,7 @@ mod verification;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -101,6 +122,12 @@ pub struct SqliteStore {
     options: SqliteOptions,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// A shredding write committed but its WAL truncation did not complete
+    /// (readers held old frames): retried after every write until it does.
+    shred_pending: AtomicBool,
+    /// Tests only: skip the truncation after a shredding write, as a crash
+    /// between the commit and the checkpoint would.
+    skip_final_truncate: AtomicBool,
     // Declared last so that it is dropped after the connections above: the
     // directory of a temporary store is removed once nothing has it open.
     _temp_dir: Option<tempfile::TempDir>,
@@ -159,13 +186,59 @@ impl SqliteStore {
         embedded::migrations::runner()
             .run(&mut writer)
             .map_err(|e| StoreError::Backend(format!("applying migrations failed: {e}")))?;
+        // Finishes a shredding write whose truncation a crash interrupted: the
+        // WAL may still hold the frames of the removal and older ones.
+        let pending = !truncate_wal(&writer)?;
         Ok(SqliteStore {
             path,
             options,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            shred_pending: AtomicBool::new(pending),
+            skip_final_truncate: AtomicBool::new(false),
             _temp_dir: temp_dir,
         })
+    }
+
+    /// Tests only: makes shredding writes skip the WAL truncation after their
+    /// commit, to observe the files as a crash right after the commit leaves them.
+    #[doc(hidden)]
+    pub fn simulate_crash_before_final_truncate(&self, on: bool) {
+        self.skip_final_truncate.store(on, Ordering::SeqCst);
+    }
+
+    /// [`write`](Self::write) for a transaction that removes personal data or a
+    /// wrapped data key: the WAL is truncated before it (refusing with
+    /// `Unavailable` if readers keep it from completing, so nothing is removed
+    /// while older frames could survive next to the removal) and after it. See
+    /// the crate documentation, "Shredding".
+    pub(crate) fn write_shredding<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.writer_conn();
+        if !truncate_wal(&conn)? {
+            return Err(StoreError::Unavailable(
+                "readers keep the write-ahead log busy; retry the deletion".to_owned(),
+            ));
+        }
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(db)?;
+        if self.skip_final_truncate.load(Ordering::SeqCst) {
+            self.shred_pending.store(true, Ordering::SeqCst);
+        } else {
+            self.finish_shredding(&conn);
+        }
+        Ok(out)
+    }
+
+    /// Truncates the WAL; on failure the removal stays pending and is retried.
+    fn finish_shredding(&self, conn: &Connection) {
+        let done = truncate_wal(conn).unwrap_or(false);
+        self.shred_pending.store(!done, Ordering::SeqCst);
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer connection,
@@ -181,6 +254,11 @@ impl SqliteStore {
         // On error the transaction is dropped, which rolls it back.
         let out = f(&tx)?;
         tx.commit().map_err(db)?;
+        if self.shred_pending.load(Ordering::SeqCst)
+            && !self.skip_final_truncate.load(Ordering::SeqCst)
+        {
+            self.finish_shredding(&conn);
+        }
         Ok(out)
     }
 
@@ -239,12 +317,28 @@ fn configure_writer(conn: &Connection, options: &SqliteOptions) -> Result<()> {
     conn.pragma_update(None, "synchronous", synchronous)
         .map_err(db)?;
     conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+    // Deleted content is overwritten with zeros, in pages and free pages.
+    conn.pragma_update(None, "secure_delete", "ON")
+        .map_err(db)?;
+    // A WAL that was reset shrinks back to this size (bytes), so it does not
+    // keep stale frames at its end after a large write.
+    conn.pragma_update(None, "journal_size_limit", 4i64 << 20)
+        .map_err(db)?;
     tune(conn)?;
     // Checkpoint less often: each checkpoint syncs, and reads commit an audit entry.
     conn.pragma_update(None, "wal_autocheckpoint", 4000)
         .map_err(db)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
+}
+
+/// `wal_checkpoint(TRUNCATE)`: copies every frame into the database file and
+/// truncates the WAL to zero bytes. `false` if readers kept it from completing.
+fn truncate_wal(conn: &Connection) -> Result<bool> {
+    let busy: i64 = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+        .map_err(db)?;
+    Ok(busy == 0)
 }
 
 /// Memory-map the file so page reads are memory copies rather than `pread` calls

@@ -85,7 +85,8 @@ impl LifecycleStore for SqliteStore {
     }
 
     fn rectify_record(&self, r: &Rectification<'_>) -> Result<AuditRef> {
-        self.write(|tx| {
+        // The old value is replaced: its bytes must not survive.
+        self.write_shredding(|tx| {
             require_live(tx, r.tenant, r.subject)?;
             let changed = tx
                 .prepare_cached(
@@ -160,8 +161,7 @@ impl LifecycleStore for SqliteStore {
     }
 
     fn erase_subject(&self, e: &Erasure<'_>) -> Result<AuditRef> {
-        self.write(|tx| {
-            tx.pragma_update(None, "secure_delete", "ON").map_err(db)?;
+        self.write_shredding(|tx| {
             require_live(tx, e.tenant, e.subject)?;
             let held: BTreeSet<RecordId> = records_of(tx, e.tenant, e.subject)?
                 .iter()
@@ -250,8 +250,7 @@ impl LifecycleStore for SqliteStore {
         now: Timestamp,
         audit: &AuditDraft,
     ) -> Result<u64> {
-        self.write(|tx| {
-            tx.pragma_update(None, "secure_delete", "ON").map_err(db)?;
+        self.write_shredding(|tx| {
             let n = tx
                 .prepare_cached(
                     "DELETE FROM held_records WHERE tenant = ?1 AND until IS NOT NULL AND until <= ?2",

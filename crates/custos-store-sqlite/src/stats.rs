@@ -159,7 +159,8 @@ impl RetentionStore for SqliteStore {
     }
 
     fn apply_retention(&self, b: &RetentionBatch<'_>) -> Result<RetentionApplied> {
-        self.write(|tx| {
+        // Expired values are deleted: their bytes must not survive.
+        self.write_shredding(|tx| {
             let tenant = b.tenant;
             let mut out = RetentionApplied::default();
             let mut touched: BTreeSet<(String, String)> = BTreeSet::new();

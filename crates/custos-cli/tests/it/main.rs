@@ -969,6 +969,7 @@ mod multi;
 mod card_data;
 
 mod contracts;
+mod key_check;
 
 mod browser;
 

@@ -13,6 +13,7 @@ mod lifecycle;
 mod merkle;
 mod policy_notices;
 mod retention;
+mod shredding;
 
 use custos_store::{
     AuditDraft, Outcome, Store, StoreError, Subject, SubjectId, SubjectState, SubjectWrite, Tenant,
