@@ -52,6 +52,8 @@ pub enum Code {
     InconsistentTerms,
     /// A transfer mechanism is claimed where none is needed, or adequacy where none exists.
     DoubtfulTransfer,
+    /// The policy says personal data is never sold, and a recipient is a buyer (L-5).
+    SoldDespiteNeverSold,
 }
 
 impl Code {
@@ -78,6 +80,7 @@ impl Code {
             Code::DanglingReference => "POL-0019",
             Code::InconsistentTerms => "POL-0020",
             Code::DoubtfulTransfer => "POL-0021",
+            Code::SoldDespiteNeverSold => "POL-0100",
         }
     }
 

@@ -44,6 +44,10 @@ pub struct Policy {
     /// Consumer contract terms (terms of sale).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract: Option<Contract>,
+    /// The policy promises personal data is never sold (L-5): `policy check` then
+    /// refuses any recipient of kind `sale` (POL-0100), and the notice says it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub never_sold: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -630,6 +634,8 @@ pub enum RecipientKind {
     Partner,
     /// An authority receiving data under a legal obligation.
     Authority,
+    /// A buyer: personal data is sold to it. Refused when `never_sold = true`.
+    Sale,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

@@ -172,6 +172,7 @@ fn kind_label(k: RecipientKind) -> &'static str {
         RecipientKind::Controller => "controller",
         RecipientKind::Partner => "partner",
         RecipientKind::Authority => "authority",
+        RecipientKind::Sale => "buyer (sale)",
     }
 }
 

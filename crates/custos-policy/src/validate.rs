@@ -468,6 +468,14 @@ impl Validator<'_> {
                     Some("set region to where the recipient processes data".into()),
                 );
             }
+            if p.never_sold && r.kind == RecipientKind::Sale {
+                self.report(
+                    Code::SoldDespiteNeverSold,
+                    &rp.clone().key("kind"),
+                    format!("the policy says personal data is never sold, but recipient `{id}` is of kind `sale`"),
+                    Some("remove the recipient, or drop never_sold if data really is sold".into()),
+                );
+            }
             if r.kind == RecipientKind::Partner && !r.requires_consent {
                 self.report(
                     Code::PartnerWithoutConsent,

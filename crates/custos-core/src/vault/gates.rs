@@ -4,8 +4,12 @@
 //! - **Age** (V-5, L-10): a birth date (a `shape = "date"` category whose name ends
 //!   in `date_of_birth`) that makes the person younger than their jurisdiction's
 //!   `min_age` on the clock's date is refused; nothing is written. A birth date
-//!   rectified later to an under-age one erases the subject through the normal
-//!   erasure path (reason [`UNDER_AGE_REASON`]).
+//!   rectified later to an under-age one is refused too; an erasure request is
+//!   opened and the subject restricted until staff decide (never an inline erasure
+//!   with borrowed rights, issue 17.3). Impossible birth dates (future, more than
+//!   130 years ago) are refused on every path.
+//!
+//! Rectification runs these gates exactly as a write does (one gate, L-2).
 //! - **Opt-out** (P0-5): a category with `opt_out = true` is refused once the person
 //!   switched it off. The switch is a consent-ledger event: `withdraw` on the purpose
 //!   that collects the category (recorded through `record_consent`, which accepts
@@ -40,6 +44,16 @@ pub const SETTING_OFF: &str = "VAULT-0182";
 pub const NO_ART9_CONDITION: &str = "VAULT-0183";
 /// Field code: special-category data under explicit consent, and no live consent.
 pub const NO_EXPLICIT_CONSENT: &str = "VAULT-0184";
+
+/// Field code: a birth date in the future or more than [`MAX_AGE_YEARS`] years ago.
+pub const IMPOSSIBLE_BIRTH_DATE: &str = "VAULT-0200";
+/// Field code: a rectification would make the subject younger than the minimum age.
+/// It is refused; an erasure request is opened and the subject restricted until
+/// staff decide (L-10, issue 17.3) — never an inline erasure.
+pub const UNDER_AGE_RECTIFICATION: &str = "VAULT-0201";
+
+/// Nobody alive is older than this; an older birth date is a typing error.
+pub const MAX_AGE_YEARS: u32 = 130;
 
 /// The erasure reason of a subject found to be under the minimum age (L-10).
 pub const UNDER_AGE_REASON: &str = "under minimum age";
@@ -84,6 +98,31 @@ pub fn younger_than(birth: &Value, min: u32, now: Timestamp) -> bool {
     }
 }
 
+/// Whether a birth date is impossible on `now`'s UTC date: in the future, or more
+/// than [`MAX_AGE_YEARS`] years ago. Unparsable values are left to shape validation.
+pub fn impossible_birth_date(birth: &Value, now: Timestamp) -> bool {
+    let Some(birth) = birth
+        .as_str()
+        .and_then(|s| s.trim().parse::<jiff::civil::Date>().ok())
+    else {
+        return false;
+    };
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    birth > today || younger_than_never(birth, today)
+}
+
+/// Whether someone born on `birth` would be older than [`MAX_AGE_YEARS`] on `today`.
+fn younger_than_never(birth: jiff::civil::Date, today: jiff::civil::Date) -> bool {
+    match jiff::Span::new()
+        .try_years(i64::from(MAX_AGE_YEARS))
+        .ok()
+        .and_then(|s| birth.checked_add(s).ok())
+    {
+        Some(limit) => limit < today,
+        None => false,
+    }
+}
+
 impl<S: Store> Vault<S> {
     /// Every gate problem of a write for one subject (`subject` is `None` while
     /// creating it). Run after validation and authorisation, before anything is written.
@@ -103,6 +142,16 @@ impl<S: Store> Vault<S> {
             let Some(cat) = policy.category.get(&r.category) else {
                 continue;
             };
+            if is_birth_date(&r.category, cat) && impossible_birth_date(&r.value, now) {
+                out.push(FieldError {
+                    pointer: at("value"),
+                    code: IMPOSSIBLE_BIRTH_DATE,
+                    detail: format!(
+                        "a birth date is neither in the future nor more than {MAX_AGE_YEARS} years ago"
+                    ),
+                });
+                continue;
+            }
             if let Some(min) = min
                 && is_birth_date(&r.category, cat)
                 && younger_than(&r.value, min, now)

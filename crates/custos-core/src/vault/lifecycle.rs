@@ -226,9 +226,15 @@ impl<S: Store + LifecycleStore> Vault<S> {
         };
         Err(self.deny(actor, ctx, action, None, Some(subject), e))
     }
+}
 
+impl<S: Store + LifecycleStore + custos_store::RequestStore> Vault<S> {
     /// Replaces a record's value (P0-11). The caller must be allowed to write for
-    /// the purpose the record was collected for.
+    /// the purpose the record was collected for, and the value passes the same
+    /// validation and collection gates as a write (one gate, L-2). A birth date that
+    /// would make the subject under-age is refused, and instead an erasure request is
+    /// opened and the subject restricted until staff decide (L-10, issue 17.3): never
+    /// an inline erasure with borrowed rights; both are audited under the caller.
     pub fn rectify(
         &self,
         actor: &Actor,
@@ -271,12 +277,43 @@ impl<S: Store + LifecycleStore> Vault<S> {
                     .unwrap_or(p.pointer);
                 p
             })
+            // The source does not change on rectification; a record kept from before
+            // its category listed sources can still be corrected (the person's right).
+            .filter(|p| p.code != super::write::SOURCE_NOT_LISTED)
             .collect();
         if !problems.is_empty() {
             return Err(VaultError::Invalid(problems));
         }
         if let Err(e) = self.authorise_write(actor, &policy, &old.purpose) {
             return Err(self.deny(actor, ctx, "rectify", Some(&old.purpose), Some(subject), e));
+        }
+        let gate_problems = self.collection_gates(
+            &actor.tenant,
+            &policy.policy,
+            Some(subject),
+            row.jurisdiction.as_deref(),
+            &as_write,
+        )?;
+        if gate_problems
+            .iter()
+            .any(|p| p.code == super::gates::UNDER_AGE)
+        {
+            return Err(self.under_age_rectification(actor, &row, ctx));
+        }
+        if !gate_problems.is_empty() {
+            return Err(VaultError::Invalid(
+                gate_problems
+                    .into_iter()
+                    .map(|mut p| {
+                        p.pointer = p
+                            .pointer
+                            .strip_prefix("/records/0")
+                            .map(str::to_owned)
+                            .unwrap_or(p.pointer);
+                        p
+                    })
+                    .collect(),
+            ));
         }
         let Some(cat) = policy.policy.category.get(&old.category) else {
             return Err(VaultError::Internal("validated category vanished".into()));
@@ -346,32 +383,72 @@ impl<S: Store + LifecycleStore> Vault<S> {
             audit: &audit,
         };
         match self.store.rectify_record(&r) {
-            Ok(a) => {
-                // A person found to be under the minimum age is erased (L-10), through
-                // the normal erasure path, by the system on the caller's behalf.
-                if let Some(min) =
-                    super::gates::min_age(&policy.policy, row.jurisdiction.as_deref())
-                    && super::gates::is_birth_date(&old.category, cat)
-                    && super::gates::younger_than(&normalised, min, self.clock.now())
-                {
-                    let system = Actor {
-                        admin: true,
-                        ..actor.clone()
-                    };
-                    self.erase(&system, subject, super::gates::UNDER_AGE_REASON, ctx)?;
-                }
-                Ok(Rectified {
-                    subject,
-                    record,
-                    category: old.category.clone(),
-                    audit_seq: a.seq,
-                })
-            }
+            Ok(a) => Ok(Rectified {
+                subject,
+                record,
+                category: old.category.clone(),
+                audit_seq: a.seq,
+            }),
             Err(StoreError::NotFound(_)) => Err(VaultError::SubjectNotFound),
             Err(e) => Err(e.into()),
         }
     }
 
+    /// The answer to a rectification that would make the subject under-age: nothing
+    /// is rectified; an erasure request is opened (staff decide, within the request's
+    /// deadline) and the subject is restricted meanwhile, each audited under the
+    /// caller. The returned error names the request, never the value.
+    fn under_age_rectification(
+        &self,
+        actor: &Actor,
+        row: &Subject,
+        ctx: &RequestCtx,
+    ) -> VaultError {
+        let refused = |detail: String| {
+            VaultError::Invalid(vec![FieldError {
+                pointer: "/value".into(),
+                code: super::gates::UNDER_AGE_RECTIFICATION,
+                detail,
+            }])
+        };
+        let opened = self.open_request(
+            actor,
+            &crate::rights::NewRequest {
+                right: custos_policy::model::Right::Erasure,
+                subject: Some(row.id),
+                jurisdiction: None,
+                channel: "api".into(),
+                on_behalf_of: None,
+            },
+            ctx,
+        );
+        let request = match opened {
+            Ok(v) => v.id.to_string(),
+            Err(e) => return e,
+        };
+        if row.state == SubjectState::Active {
+            let mut audit = self.audit(actor, ctx, "restrict");
+            audit.subject = Some(row.id);
+            audit.reason = format!(
+                "active -> restricted: under-age rectification refused, erasure request {request}"
+            );
+            if let Err(e) = self.store.set_subject_state(
+                &actor.tenant,
+                row.id,
+                SubjectState::Restricted,
+                self.clock.now(),
+                &audit,
+            ) {
+                return e.into();
+            }
+        }
+        refused(format!(
+            "this change would put the person under the minimum age: it was not made; erasure request {request} was opened and the subject is restricted until staff decide"
+        ))
+    }
+}
+
+impl<S: Store + LifecycleStore> Vault<S> {
     /// Restricts processing (P0-16, L-6): from now on only purposes declared
     /// `during_restriction` read this subject. Admin keys only.
     pub fn restrict(

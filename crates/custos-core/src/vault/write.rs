@@ -22,6 +22,9 @@ use super::{Actor, RequestCtx, Vault, shape};
 use crate::error::{FieldError, VaultError, field};
 use crate::tenant::ActivePolicy;
 
+/// Field code: the category's policy entry does not list this source (V-1).
+pub const SOURCE_NOT_LISTED: &str = "VAULT-0202";
+
 /// Most records one request may write.
 pub const MAX_RECORDS: usize = 1000;
 
@@ -432,10 +435,31 @@ pub(crate) fn validate(policy: &Policy, req: &WriteRequest, creating: bool) -> V
             }
             Some(_) => {}
         }
-        if let Some(source) = &r.source
-            && serde_json::from_value::<Source>(Value::String(source.clone())).is_err()
-        {
-            push(at("source"), field::SOURCE, "unknown source; use data_subject, device, cookies, customer, third_party, public_sources, offline or partner".into());
+        let source = match &r.source {
+            None => Some(Source::DataSubject),
+            Some(s) => serde_json::from_value::<Source>(Value::String(s.clone())).ok(),
+        };
+        match source {
+            None => push(at("source"), field::SOURCE, "unknown source; use data_subject, device, cookies, customer, third_party, public_sources, offline or partner".into()),
+            // V-1: a category that lists its sources accepts only those.
+            Some(s) if !cat.sources.is_empty() && !cat.sources.contains(&s) => {
+                let listed: Vec<String> = cat
+                    .sources
+                    .iter()
+                    .filter_map(|s| serde_json::to_value(s).ok())
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect();
+                push(
+                    at("source"),
+                    SOURCE_NOT_LISTED,
+                    format!(
+                        "the policy collects `{}` only from {}",
+                        r.category,
+                        listed.join(", ")
+                    ),
+                )
+            }
+            Some(_) => {}
         }
         if let Err(e) = shape::check(cat.shape, &r.value) {
             push(

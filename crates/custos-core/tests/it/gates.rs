@@ -11,14 +11,14 @@ use custos_core::vault::consent::{ConsentAction, ConsentInput};
 use custos_core::vault::gates;
 use custos_core::vault::{Actor, RequestCtx, Vault, WriteRequest};
 use custos_crypto::{KeyFile, KeyRing};
-use custos_store::{Store, SubjectId, SubjectState, TenantId};
+use custos_store::{LifecycleStore, Store, SubjectId, SubjectState, TenantId};
 use custos_store_sqlite::SqliteStore;
 use serde_json::json;
 
 use crate::harness::{request, t0};
 
 const PLUM_VOICE: &str = include_str!("../../../../policies/plum-voice.toml");
-const PLOOMES: &str = include_str!("../../../../policies/ploomes.toml");
+pub const PLOOMES: &str = include_str!("../../../../policies/ploomes.toml");
 const PLUME: &str = include_str!("../../../../policies/plume-sasu.toml");
 const PLUMSENSE: &str = include_str!("../../../../policies/plumsense.toml");
 
@@ -81,14 +81,14 @@ impl G {
             .unwrap();
     }
 
-    fn subjects(&self) -> u64 {
+    pub fn subjects(&self) -> u64 {
         self.store.counts(&self.tenant).unwrap().subjects
     }
 }
 
 /// The policy with a birth-date category collected by `purpose` (whose categories
 /// line is `line`).
-fn with_birth_date(policy: &str, line: &str) -> String {
+pub fn with_birth_date(policy: &str, line: &str) -> String {
     assert!(policy.contains(line), "{line}");
     let extended = line.replacen(
         "categories = [",
@@ -101,7 +101,7 @@ fn with_birth_date(policy: &str, line: &str) -> String {
     )
 }
 
-fn birth(jurisdiction: &str, date: &str, purpose: &str) -> WriteRequest {
+pub fn birth(jurisdiction: &str, date: &str, purpose: &str) -> WriteRequest {
     let mut req = request(&[
         ("user.demographic.date_of_birth", json!(date), purpose),
         ("user.contact.email", json!("kid@example.com"), purpose),
@@ -110,7 +110,15 @@ fn birth(jurisdiction: &str, date: &str, purpose: &str) -> WriteRequest {
     req
 }
 
-fn codes(e: &VaultError) -> Vec<(&str, &str)> {
+/// The request with every record from `source` (the policy lists each category's sources, V-1).
+fn from(mut req: WriteRequest, source: &str) -> WriteRequest {
+    for r in &mut req.records {
+        r.source = Some(source.to_owned());
+    }
+    req
+}
+
+pub fn codes(e: &VaultError) -> Vec<(&str, &str)> {
     match e {
         VaultError::Invalid(p) => p.iter().map(|p| (p.pointer.as_str(), p.code)).collect(),
         other => panic!("expected a field error, got {other:?}"),
@@ -118,7 +126,7 @@ fn codes(e: &VaultError) -> Vec<(&str, &str)> {
 }
 
 const PLUM_TX: &str = "categories = [\"user.name\", \"user.contact.address\", \"user.contact.email\", \"user.behavior.purchase_history\", \"user.financial.payment_token\"]";
-const PLOOMES_SC: &str =
+pub const PLOOMES_SC: &str =
     "categories = [\"user.name\", \"user.contact.email\", \"user.account.settings\"]";
 
 #[test]
@@ -175,10 +183,13 @@ fn under_16_is_refused_for_ploomes_and_exactly_16_is_accepted_on_the_birthday() 
     assert_eq!(codes(&e), vec![("/records/0/value", gates::UNDER_AGE)]);
 }
 
+// Issue 17.3 / 13.12: the old behaviour (inline erasure with borrowed admin rights) is
+// replaced by a refusal, an erasure request and a restriction, audited under the caller.
 #[test]
-fn a_birth_date_rectified_under_age_erases_the_subject() {
+fn a_birth_date_rectified_under_age_is_refused_opens_an_erasure_request_and_restricts() {
     let g = setup(&with_birth_date(PLOOMES, PLOOMES_SC));
-    let actor = g.staff("customer_success");
+    let mut actor = g.staff("customer_success");
+    actor.admin = false;
     let w = g
         .vault
         .create_subject(
@@ -188,7 +199,8 @@ fn a_birth_date_rectified_under_age_erases_the_subject() {
         )
         .unwrap();
     let w = w.written();
-    g.vault
+    let e = g
+        .vault
         .rectify(
             &actor,
             w.subject,
@@ -196,15 +208,79 @@ fn a_birth_date_rectified_under_age_erases_the_subject() {
             &json!("2012-05-05"),
             &RequestCtx::default(),
         )
-        .unwrap();
+        .unwrap_err();
+    assert_eq!(codes(&e), vec![("/value", gates::UNDER_AGE_RECTIFICATION)]);
+    if let VaultError::Invalid(p) = &e {
+        assert!(!p[0].detail.contains("2012"), "the value is never echoed");
+    }
     let row = g.store.subject(&g.tenant, w.subject).unwrap().unwrap();
-    assert_eq!(row.state, SubjectState::Erased);
-    let entries = g.store.audit_entries(&g.tenant, 0, 1000).unwrap();
-    // Through the normal erasure path (its free-text reason goes to the receipt only).
-    assert!(
-        entries.iter().any(|e| e.draft.action == "erase"),
-        "{entries:#?}"
+    assert_eq!(
+        row.state,
+        SubjectState::Restricted,
+        "restricted, not erased"
     );
+    let queue = g.vault.request_queue(&g.tenant).unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].right, "erasure");
+    assert_eq!(queue[0].subject, Some(w.subject));
+    let entries = g.store.audit_entries(&g.tenant, 0, 1000).unwrap();
+    assert!(
+        !entries.iter().any(|e| e.draft.action == "erase"),
+        "never an inline erasure"
+    );
+    let restrict = entries
+        .iter()
+        .find(|e| e.draft.action == "restrict")
+        .expect("restriction audited");
+    assert_eq!(
+        restrict.draft.key_id.as_deref(),
+        Some(actor.key_id.as_str()),
+        "under the caller"
+    );
+    // The old value is still there (nothing rectified).
+    let records = g.store.subject_records(&g.tenant, w.subject).unwrap();
+    assert_eq!(records.len(), 2);
+}
+
+#[test]
+fn impossible_birth_dates_are_refused_on_create_and_rectify() {
+    let g = setup(&with_birth_date(PLOOMES, PLOOMES_SC));
+    // t0 is 2026-03-01.
+    for date in ["2026-03-02", "2100-01-01", "1896-02-29", "1800-01-01"] {
+        let e = g
+            .create(
+                "customer_success",
+                &birth("UK", date, "service_communications"),
+            )
+            .unwrap_err();
+        assert_eq!(
+            codes(&e),
+            vec![("/records/0/value", gates::IMPOSSIBLE_BIRTH_DATE)],
+            "{date}"
+        );
+    }
+    assert_eq!(g.subjects(), 0);
+    let actor = g.staff("customer_success");
+    let w = g
+        .vault
+        .create_subject(
+            &actor,
+            &birth("UK", "1896-03-01", "service_communications"),
+            &RequestCtx::default(),
+        )
+        .unwrap();
+    let w = w.written();
+    let e = g
+        .vault
+        .rectify(
+            &actor,
+            w.subject,
+            w.records[0],
+            &json!("2030-01-01"),
+            &RequestCtx::default(),
+        )
+        .unwrap_err();
+    assert_eq!(codes(&e), vec![("/value", gates::IMPOSSIBLE_BIRTH_DATE)]);
 }
 
 #[test]
@@ -221,19 +297,25 @@ fn telemetry_is_refused_after_opt_out_and_accepted_again_after_opt_in() {
     let s = g
         .create(
             staff,
-            &request(&[(
-                "user.device.telemetry",
-                json!("12 uses"),
-                "product_statistics",
-            )]),
+            &from(
+                request(&[(
+                    "user.device.telemetry",
+                    json!("12 uses"),
+                    "product_statistics",
+                )]),
+                "device",
+            ),
         )
         .unwrap();
     g.consent(staff, s, "product_statistics", ConsentAction::Withdraw);
-    let again = request(&[(
-        "user.device.telemetry",
-        json!("3 uses"),
-        "product_statistics",
-    )]);
+    let again = from(
+        request(&[(
+            "user.device.telemetry",
+            json!("3 uses"),
+            "product_statistics",
+        )]),
+        "device",
+    );
     let e = g
         .vault
         .add_records(&g.staff(staff), s, &again, &RequestCtx::default())
@@ -248,11 +330,14 @@ fn telemetry_is_refused_after_opt_out_and_accepted_again_after_opt_in() {
 #[test]
 fn gps_is_refused_without_the_customer_setting() {
     let g = setup(PLUMSENSE);
-    let mut req = request(&[(
-        "user.location.precise",
-        json!("48.85,2.35"),
-        "health_product_monitoring",
-    )]);
+    let mut req = from(
+        request(&[(
+            "user.location.precise",
+            json!("48.85,2.35"),
+            "health_product_monitoring",
+        )]),
+        "device",
+    );
     let e = g.create("operations", &req).unwrap_err();
     assert_eq!(codes(&e), vec![("/records/0/category", gates::SETTING_OFF)]);
     req.settings.insert("gps_enabled".into(), false);
@@ -266,7 +351,12 @@ fn health_data_without_its_condition_is_refused() {
     // Plumsense processes health data on its customer's instruction (accepted); a
     // variant resting on explicit consent needs that consent first.
     let g = setup(PLUMSENSE);
-    let health = |p: &str| request(&[("user.health_and_medical", json!({"temp": 4}), p)]);
+    let health = |p: &str| {
+        from(
+            request(&[("user.health_and_medical", json!({"temp": 4}), p)]),
+            "device",
+        )
+    };
     let s = g
         .create("operations", &health("health_product_monitoring"))
         .unwrap();
@@ -278,11 +368,14 @@ fn health_data_without_its_condition_is_refused() {
         1,
     );
     let g = setup(&explicit);
-    let device = request(&[(
-        "user.device.device_id",
-        json!("dev-1"),
-        "health_product_monitoring",
-    )]);
+    let device = from(
+        request(&[(
+            "user.device.device_id",
+            json!("dev-1"),
+            "health_product_monitoring",
+        )]),
+        "device",
+    );
     let s = g.create("operations", &device).unwrap();
     let e = g
         .vault

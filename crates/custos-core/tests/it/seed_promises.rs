@@ -619,3 +619,102 @@ fn v_3_plum_voice_uses_hosted_data_only_on_the_customer_instruction() {
     let req = h.store.request(&h.tenant, id).unwrap().unwrap();
     assert!(req.state.is_closed());
 }
+
+// ---- issue 13: collection promises that hold (write gate) ----------------------
+
+#[test]
+fn v_1_a_category_accepts_only_the_sources_its_policy_lists() {
+    let h = with_policy(PLUM_VOICE);
+    let staff = h.staff("sales");
+    let req = |source: &str| WriteRequest {
+        jurisdiction: None,
+        settings: Default::default(),
+        records: vec![rec("user.name", json!("Ann"), "transactions", Some(source))],
+    };
+    // Plum Voice lists data_subject, offline and third_party for names; not partners.
+    let e = h
+        .vault
+        .create_subject(&staff, &req("partner"), &ctx())
+        .unwrap_err();
+    match e {
+        VaultError::Invalid(p) => {
+            assert_eq!(p.len(), 1);
+            assert_eq!(p[0].code, "VAULT-0202");
+            assert_eq!(p[0].pointer, "/records/0/source");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(h.store.counts(&h.tenant).unwrap().subjects, 0);
+    // Offline data is treated the same as online data (V-1).
+    h.vault
+        .create_subject(&staff, &req("offline"), &ctx())
+        .unwrap();
+}
+
+#[test]
+fn l_10_a_rectification_to_under_age_opens_an_erasure_request_and_restricts() {
+    use crate::gates::{PLOOMES_SC, birth, codes, setup, with_birth_date};
+    let g = setup(&with_birth_date(PLOOMES, PLOOMES_SC));
+    let actor = g.staff("customer_success");
+    let w = g
+        .vault
+        .create_subject(
+            &actor,
+            &birth("BR", "1990-01-01", "service_communications"),
+            &ctx(),
+        )
+        .unwrap();
+    let w = w.written();
+    let e = g
+        .vault
+        .rectify(
+            &actor,
+            w.subject,
+            w.records[0],
+            &json!("2015-01-01"),
+            &ctx(),
+        )
+        .unwrap_err();
+    assert_eq!(codes(&e), vec![("/value", "VAULT-0201")]);
+    let row = g.store.subject(&g.tenant, w.subject).unwrap().unwrap();
+    assert_eq!(row.state, custos_store::SubjectState::Restricted);
+    let queue = g.vault.request_queue(&g.tenant).unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].right, "erasure");
+}
+
+#[test]
+fn v_5_an_impossible_birth_date_is_refused() {
+    use crate::gates::{PLOOMES_SC, birth, codes, setup, with_birth_date};
+    let g = setup(&with_birth_date(PLOOMES, PLOOMES_SC));
+    let e = g
+        .create(
+            "customer_success",
+            &birth("BR", "2031-01-01", "service_communications"),
+        )
+        .unwrap_err();
+    assert_eq!(codes(&e), vec![("/records/0/value", "VAULT-0200")]);
+    assert_eq!(g.subjects(), 0);
+}
+
+#[test]
+fn l_5_never_sold_is_stated_and_a_sale_recipient_fails_the_check() {
+    let bundled = custos_policy::check(PLOOMES, "ploomes.toml");
+    let policy = bundled.policy.expect("ploomes parses");
+    assert!(policy.never_sold);
+    let notice = custos_policy::notice::build(&policy);
+    let text = format!("{notice:?}");
+    assert!(text.contains("We never sell your personal data."), "{text}");
+    let selling =
+        format!("{PLOOMES}\n[recipient.data_broker]\nname = \"Data broker\"\nkind = \"sale\"\n");
+    let checked = custos_policy::check(&selling, "ploomes.toml");
+    assert!(
+        checked
+            .report
+            .diagnostics
+            .iter()
+            .any(|d| d.code.as_str() == "POL-0100"),
+        "{:?}",
+        checked.report.diagnostics
+    );
+}

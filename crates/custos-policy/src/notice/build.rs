@@ -303,6 +303,7 @@ fn role(kind: RecipientKind) -> &'static str {
         RecipientKind::Controller => "independent organisation responsible for its own use",
         RecipientKind::Partner => "partner using the data for its own purposes",
         RecipientKind::Authority => "public authority, where the law requires it",
+        RecipientKind::Sale => "organisation that buys personal data from us",
     }
 }
 
@@ -372,6 +373,12 @@ fn recipients(p: &Policy) -> Option<Section> {
     if partners.peek().is_some() && partners.all(|r| r.requires_consent) {
         blocks.push(Block::Paragraph(
             "We share data with partners only with your consent.".to_owned(),
+        ));
+    }
+    // L-5: `never_sold` is a promise `policy check` holds the recipients to (POL-0100).
+    if p.never_sold {
+        blocks.push(Block::Paragraph(
+            "We never sell your personal data.".to_owned(),
         ));
     }
     (!blocks.is_empty()).then(|| section("recipients", "Who receives it", blocks))

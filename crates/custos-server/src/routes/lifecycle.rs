@@ -16,7 +16,7 @@ use crate::body::{Authed, JsonBody};
 use crate::problem::ApiError;
 
 /// `PATCH /v1/subjects/{id}/records/{record}`: replaces one record's value.
-pub async fn rectify<S: Store + LifecycleStore>(
+pub async fn rectify<S: Store + LifecycleStore + custos_store::RequestStore>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path((subject, record)): Path<(String, String)>,

@@ -1944,6 +1944,102 @@ async fn an_under_age_birth_date_is_refused_with_its_pointer_and_not_echoed() {
     assert_eq!(app.subjects(), 0);
 }
 
+/// The policy with French people having to be 15, in force now.
+fn publish_aged(app: &App) {
+    let aged = POLICY.replacen(
+        "breach_authority_deadline = \"72h\"",
+        "breach_authority_deadline = \"72h\"\nmin_age = 15",
+        1,
+    );
+    assert_ne!(aged, POLICY);
+    let now = custos_core::clock::Clock::now(app.clock.as_ref());
+    publish_policy(
+        app.store.as_ref(),
+        &app.tenant,
+        &aged,
+        "aged.toml",
+        now,
+        now,
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn impossible_birth_dates_are_refused_over_http() {
+    let app = app();
+    for date in ["2099-01-01", "1850-06-01"] {
+        let body = json!({
+            "jurisdiction": "FR",
+            "records": [
+                { "category": "user.name", "value": "Lou", "purpose": "account" },
+                { "category": "user.demographic.date_of_birth", "value": date, "purpose": "account" }
+            ]
+        });
+        let r = app.post("/v1/subjects", Some(&app.admin), &body).await;
+        let v = assert_problem(&r, 422, "VAULT-0001");
+        assert_eq!(v["errors"][0]["pointer"], "/records/1/value");
+        assert_eq!(v["errors"][0]["code"], "VAULT-0200");
+        assert!(!r.text().contains(date), "{}", r.text());
+    }
+    assert_eq!(app.subjects(), 0);
+}
+
+#[tokio::test]
+async fn an_under_age_rectification_over_http_is_refused_restricts_and_opens_a_request() {
+    let app = app();
+    publish_aged(&app);
+    let body = json!({
+        "jurisdiction": "FR",
+        "records": [
+            { "category": "user.name", "value": "Lou", "purpose": "account" },
+            { "category": "user.demographic.date_of_birth", "value": "1990-07-19", "purpose": "account" }
+        ]
+    });
+    let r = app.post("/v1/subjects", Some(&app.admin), &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let v = r.json();
+    let subject = v["subject"].as_str().unwrap().to_owned();
+    let dob = v["records"][1].as_str().unwrap().to_owned();
+    let uri = format!("/v1/subjects/{subject}/records/{dob}");
+    let r = app
+        .send_json(
+            "PATCH",
+            &uri,
+            &app.sales,
+            Some(&json!({ "value": "2020-01-01" })),
+        )
+        .await;
+    let v = assert_problem(&r, 422, "VAULT-0001");
+    assert_eq!(v["errors"][0]["code"], "VAULT-0201");
+    assert!(!r.text().contains("2020-01-01"), "{}", r.text());
+    let id = custos_store::SubjectId(subject.parse().unwrap());
+    let row = app.store.subject(&app.tenant, id).unwrap().unwrap();
+    assert_eq!(
+        row.state,
+        custos_store::SubjectState::Restricted,
+        "not erased"
+    );
+    let r = app.get("/v1/requests", Some(&app.admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("erasure"), "{}", r.text());
+    assert!(r.text().contains(&subject), "{}", r.text());
+}
+
+#[tokio::test]
+async fn a_source_the_policy_does_not_list_is_refused_over_http() {
+    let app = app();
+    let body = json!({
+        "records": [
+            { "category": "user.name", "value": "Lou", "purpose": "account", "source": "partner" }
+        ]
+    });
+    let r = app.post("/v1/subjects", Some(&app.admin), &body).await;
+    let v = assert_problem(&r, 422, "VAULT-0001");
+    assert_eq!(v["errors"][0]["pointer"], "/records/0/source");
+    assert_eq!(v["errors"][0]["code"], "VAULT-0202");
+    assert_eq!(app.subjects(), 0);
+}
+
 #[tokio::test]
 async fn retention_events_over_http_set_expiries_from_the_event() {
     let a = app();
