@@ -317,7 +317,7 @@ impl custos_store::RetentionStore for AnyStore {
         fn place_legal_hold(&self, tenant: &TenantId, hold: &custos_store::LegalHold, audit: &AuditDraft) -> StoreResult<AuditRef>;
         fn lift_legal_hold(&self, tenant: &TenantId, subject: custos_store::SubjectId, hold: Uuid, now: Timestamp, audit: &AuditDraft) -> StoreResult<AuditRef>;
         fn legal_holds(&self, tenant: &TenantId, subject: Option<custos_store::SubjectId>) -> StoreResult<Vec<custos_store::LegalHold>>;
-        fn set_expiry(&self, tenant: &TenantId, subject: custos_store::SubjectId, expiries: &[(String, Timestamp)], purpose: Option<&str>, audit: &AuditDraft) -> StoreResult<u64>;
+        fn set_expiry(&self, tenant: &TenantId, subject: custos_store::SubjectId, expiries: &[(String, Timestamp)], purpose: Option<&str>, only_later: bool, audit: &AuditDraft) -> StoreResult<u64>;
     }
 }
 

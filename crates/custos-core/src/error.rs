@@ -55,6 +55,10 @@ pub enum VaultError {
     /// No such contract (or not this person's: existence is never revealed).
     #[error("contract not found")]
     ContractNotFound,
+    /// The caller's role may not send retention (lifecycle) events: the policy
+    /// lists the roles that may (`sends_lifecycle_events`, issue 17.2).
+    #[error("role `{0}` may not send lifecycle events")]
+    EventRoleNotAllowed(String),
 }
 
 impl VaultError {
@@ -75,6 +79,7 @@ impl VaultError {
             VaultError::RequestNotFound => "VAULT-0013",
             VaultError::TooManyAttempts => "VAULT-0014",
             VaultError::ContractNotFound => "CONTRACT-0001",
+            VaultError::EventRoleNotAllowed(_) => "VAULT-0216",
         }
     }
 }

@@ -376,9 +376,17 @@ pub fn place_legal_hold<S: RetentionStore + ?Sized>(
         subject: Some(subject),
         categories: Vec::new(),
         outcome: Outcome::Allow,
-        reason: format!("legal hold placed: {}", hold.reason),
+        // A reference, never the operator's words (issue 17.11).
+        reason: format!("legal hold {} placed", hold.id),
         request_id: None,
     };
     store.place_legal_hold(tenant, &hold, &audit)?;
     Ok(hold)
+}
+
+/// Whether a record is past its expiry at `now` (due for the sweep): from then on
+/// it is never read, exported or found, even before the sweep removes it (issue
+/// 13.14). The sweep's own test is the same `expires_at <= now`.
+pub fn expired(r: &custos_store::Record, now: Timestamp) -> bool {
+    r.expires_at.is_some_and(|t| t <= now)
 }

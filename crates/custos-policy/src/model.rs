@@ -678,6 +678,11 @@ pub struct Recipient {
     /// Bound by a confidentiality agreement.
     #[serde(default)]
     pub confidentiality: bool,
+    /// May send retention (lifecycle) events — `last_activity`, `account_closure`,
+    /// `contract_end`, … — that start or restart retention clocks (issue 17.2).
+    /// Only roles with this set (and admin keys) may; default: none.
+    #[serde(default)]
+    pub sends_lifecycle_events: bool,
 }
 
 impl Recipient {

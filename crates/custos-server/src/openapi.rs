@@ -218,7 +218,7 @@ fn retention_paths() -> Value {
     json!({
         "/v1/subjects/{id}/events": { "post": {
             "summary": "Record a retention event for a subject (P0-9, L-6)",
-            "description": "Sets the expiry of every record whose category's retention counts from this event to the event's time plus the period; a later event sets it again (each new activity pushes `last_activity` retention later). For `consent_withdrawal`, only records collected for `purpose`. Audited with the event and category names. Any key of the tenant.",
+            "description": "Sets the expiry of every record whose category's retention counts from this event to the event's time plus the period; a later event sets it again (each new activity pushes `last_activity` retention later). For `consent_withdrawal`, only records collected for `purpose`. Audited with the event and category names. Only admin keys and roles the policy marks `sends_lifecycle_events` (403 VAULT-0216); `at` must lie between the subject's collection and now plus 5 minutes (422 VAULT-0215), and from a past `at` the clock still counts from now; `last_activity` never moves an expiry earlier (issue 17.2).",
             "parameters": [id_param()],
             "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RetentionEvent" } } } },
             "responses": with(json!({ "200": ok("Expiries set", "EventOutcome") }), errors(&["400", "401", "403", "404", "413", "415", "422", "429"]))

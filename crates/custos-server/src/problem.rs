@@ -123,6 +123,9 @@ impl From<VaultError> for ApiError {
             VaultError::RequestNotFound => (StatusCode::NOT_FOUND, "Request not found"),
             VaultError::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts"),
             VaultError::ContractNotFound => (StatusCode::NOT_FOUND, "Contract not found"),
+            VaultError::EventRoleNotAllowed(_) => {
+                (StatusCode::FORBIDDEN, "Role may not send lifecycle events")
+            }
         };
         let detail = match &e {
             // Internal details go to the log (with the request id), not to the client.

@@ -308,6 +308,7 @@ impl RetentionStore for PostgresStore {
         subject: custos_store::SubjectId,
         expiries: &[(String, Timestamp)],
         purpose: Option<&str>,
+        only_later: bool,
         audit: &AuditDraft,
     ) -> Result<u64> {
         self.write(|s| {
@@ -318,13 +319,15 @@ impl RetentionStore for PostgresStore {
             for (category, at) in expiries {
                 n += s.execute(
                     "UPDATE records SET expires_at = $1 WHERE tenant = $2 AND subject = $3 \
-                     AND category = $4 AND ($5::TEXT IS NULL OR purpose = $5)",
+                     AND category = $4 AND ($5::TEXT IS NULL OR purpose = $5) \
+                     AND (NOT $6 OR expires_at IS NULL OR expires_at < $1)",
                     &[
                         &micros(*at),
                         &tenant.as_str(),
                         &id_text(subject.0),
                         category,
                         &purpose,
+                        &only_later,
                     ],
                 )?;
             }

@@ -359,6 +359,7 @@ impl RetentionStore for SqliteStore {
         subject: custos_store::SubjectId,
         expiries: &[(String, Timestamp)],
         purpose: Option<&str>,
+        only_later: bool,
         audit: &AuditDraft,
     ) -> Result<u64> {
         self.write(|tx| {
@@ -370,7 +371,8 @@ impl RetentionStore for SqliteStore {
                 let changed = tx
                     .prepare_cached(
                         "UPDATE records SET expires_at = ?1 WHERE tenant = ?2 AND subject = ?3 \
-                         AND category = ?4 AND (?5 IS NULL OR purpose = ?5)",
+                         AND category = ?4 AND (?5 IS NULL OR purpose = ?5) \
+                         AND (?6 = 0 OR expires_at IS NULL OR expires_at < ?1)",
                     )
                     .and_then(|mut st| {
                         st.execute(params![
@@ -379,6 +381,7 @@ impl RetentionStore for SqliteStore {
                             subject_id(subject),
                             category,
                             purpose,
+                            only_later,
                         ])
                     })
                     .map_err(db)?;

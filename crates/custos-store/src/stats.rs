@@ -172,6 +172,8 @@ pub trait RetentionStore: Send + Sync + 'static {
     /// Sets `expires_at` on the subject's live records of each listed category to
     /// the time paired with it (only records collected for `purpose` when given),
     /// in one transaction with `audit`. Returns how many records it set.
+    /// With `only_later`, a record whose expiry is already later keeps it (a
+    /// `last_activity` event never moves an expiry earlier, issue 17.2).
     /// `NotFound` if the subject does not exist.
     fn set_expiry(
         &self,
@@ -179,6 +181,7 @@ pub trait RetentionStore: Send + Sync + 'static {
         _subject: SubjectId,
         _expiries: &[(String, Timestamp)],
         _purpose: Option<&str>,
+        _only_later: bool,
         _audit: &AuditDraft,
     ) -> Result<u64> {
         Err(unsupported())
@@ -474,6 +477,7 @@ pub mod conformance {
                     ("user.email".to_owned(), at(50)),
                 ],
                 purpose,
+                false,
                 &draft("retention.event"),
             )
         };
@@ -494,9 +498,31 @@ pub mod conformance {
         assert_eq!(expiry(recs[2].id), Some(at(10)), "user.age untouched");
         let missing = SubjectId(Uuid::now_v7());
         assert!(matches!(
-            store.set_expiry(&tenant, missing, &[], None, &draft("retention.event")),
+            store.set_expiry(
+                &tenant,
+                missing,
+                &[],
+                None,
+                false,
+                &draft("retention.event")
+            ),
             Err(crate::StoreError::NotFound(_))
         ));
+        // `only_later` never moves an expiry earlier, but still moves it later.
+        let later = |t: i64| {
+            store.set_expiry(
+                &tenant,
+                subject,
+                &[("user.name".to_owned(), at(t))],
+                None,
+                true,
+                &draft("retention.event"),
+            )
+        };
+        later(30).unwrap();
+        assert_eq!(expiry(recs[4].id), Some(at(40)), "not earlier");
+        later(45).unwrap();
+        assert_eq!(expiry(recs[4].id), Some(at(45)), "later");
 
         assert!(!store.subject_held(&tenant, subject, at(1)).unwrap());
         let hold = |record: Option<RecordId>, until: Option<i64>| LegalHold {

@@ -282,11 +282,12 @@ impl<S: Store + ConsentStore + custos_store::RetentionStore> Vault<S> {
                     .is_some_and(|r| r.after == custos_policy::period::Trigger::ConsentWithdrawal)
             })
         {
-            self.record_event(
+            // The ledger's own withdrawal, at the server's time: not a client event.
+            self.apply_event(
                 actor,
                 subject,
                 custos_policy::period::Trigger::ConsentWithdrawal,
-                Some(event.at),
+                event.at,
                 Some(&input.purpose),
                 ctx,
             )?;

@@ -57,10 +57,23 @@ pub fn parse_event(raw: &str) -> Result<Trigger, VaultError> {
         })
 }
 
+/// Field code: an event's time is before the subject's data was collected or
+/// later than now plus [`EVENT_SKEW`] (issue 17.2).
+pub const BAD_EVENT_TIME: &str = "VAULT-0215";
+/// How far ahead of the server's clock a client may date an event (clock skew).
+pub const EVENT_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+
 impl<S: Store + RetentionStore> Vault<S> {
     /// Records `event` for `subject` at `at` (the clock's now when `None`); for
     /// `consent_withdrawal`, `purpose` names the withdrawn purpose (only its
     /// records start their clock).
+    ///
+    /// Nobody can move a retention clock (issue 17.2): only admin keys and roles
+    /// the policy marks `sends_lifecycle_events` may send events; `at` must lie
+    /// between the subject's collection and now plus [`EVENT_SKEW`]; from a past
+    /// `at` the clock still counts from now, so a client-supplied time never
+    /// makes the sweep delete anything earlier; and a `last_activity` event never
+    /// moves an expiry earlier.
     pub fn record_event(
         &self,
         actor: &Actor,
@@ -75,7 +88,68 @@ impl<S: Store + RetentionStore> Vault<S> {
                 .err()
                 .unwrap_or(VaultError::Integrity));
         }
-        let at = at.unwrap_or_else(|| self.now());
+        let active = self.policy(&actor.tenant)?;
+        let may_send = actor.admin
+            || active
+                .policy
+                .recipient
+                .get(&actor.role)
+                .is_some_and(|r| r.sends_lifecycle_events);
+        if !may_send {
+            return Err(self.deny(
+                actor,
+                ctx,
+                EVENT_ACTION,
+                purpose,
+                Some(subject),
+                VaultError::EventRoleNotAllowed(actor.role.clone()),
+            ));
+        }
+        let Some(row) = self.store.subject(&actor.tenant, subject)? else {
+            return Err(self.deny(
+                actor,
+                ctx,
+                EVENT_ACTION,
+                purpose,
+                Some(subject),
+                VaultError::SubjectNotFound,
+            ));
+        };
+        let now = self.now();
+        let start = match at {
+            None => now,
+            Some(at) => {
+                let latest = now
+                    .checked_add(EVENT_SKEW)
+                    .map_err(|_| VaultError::Internal("clock beyond the calendar".into()))?;
+                if at < row.created_at || at > latest {
+                    return Err(VaultError::Invalid(vec![FieldError {
+                        pointer: "/at".to_owned(),
+                        code: BAD_EVENT_TIME,
+                        detail: format!(
+                            "an event time lies between the subject's collection ({}) and now plus {} minutes",
+                            row.created_at,
+                            EVENT_SKEW.as_mins()
+                        ),
+                    }]));
+                }
+                at.max(now)
+            }
+        };
+        self.apply_event(actor, subject, event, start, purpose, ctx)
+    }
+
+    /// Sets the expiries an event at `at` starts, trusted time only (the
+    /// server's clock, or a client time already bounded by [`Self::record_event`]).
+    pub(crate) fn apply_event(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        event: Trigger,
+        at: Timestamp,
+        purpose: Option<&str>,
+        ctx: &RequestCtx,
+    ) -> Result<EventOutcome, VaultError> {
         let active = self.policy(&actor.tenant)?;
         if let Some(p) = purpose
             && !active.policy.purpose.contains_key(p)
@@ -99,24 +173,28 @@ impl<S: Store + RetentionStore> Vault<S> {
         audit.purpose = purpose.map(str::to_owned);
         audit.categories = expiries.iter().map(|(c, _)| c.clone()).collect();
         audit.reason = format!("event {} at {at}", event.as_str());
-        let records =
-            match self
-                .store
-                .set_expiry(&actor.tenant, subject, &expiries, purpose, &audit)
-            {
-                Ok(n) => n,
-                Err(StoreError::NotFound(_)) => {
-                    return Err(self.deny(
-                        actor,
-                        ctx,
-                        EVENT_ACTION,
-                        purpose,
-                        Some(subject),
-                        VaultError::SubjectNotFound,
-                    ));
-                }
-                Err(e) => return Err(e.into()),
-            };
+        let records = match self.store.set_expiry(
+            &actor.tenant,
+            subject,
+            &expiries,
+            purpose,
+            // Activity only ever pushes a clock later.
+            event == Trigger::LastActivity,
+            &audit,
+        ) {
+            Ok(n) => n,
+            Err(StoreError::NotFound(_)) => {
+                return Err(self.deny(
+                    actor,
+                    ctx,
+                    EVENT_ACTION,
+                    purpose,
+                    Some(subject),
+                    VaultError::SubjectNotFound,
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok(EventOutcome {
             event: event.as_str(),
             at,
@@ -138,7 +216,7 @@ pub const BAD_HOLD: &str = "VAULT-0191";
 impl<S: Store + RetentionStore> Vault<S> {
     /// Places a legal hold on all of a subject's records (P0-17), admin only:
     /// the sweep leaves them until `until`. The reason is in words and goes to
-    /// the audit log: it must not carry personal values.
+    /// the hold record only; the audit log names the hold by its id.
     pub fn place_hold(
         &self,
         actor: &Actor,
@@ -176,7 +254,9 @@ impl<S: Store + RetentionStore> Vault<S> {
         };
         let mut audit = self.audit(actor, ctx, "legal_hold");
         audit.subject = Some(subject);
-        audit.reason = format!("legal hold placed until {until}: {}", hold.reason);
+        // The audit log is append-only and never erased: it carries the hold's id
+        // (a reference), never the staff's words, which may name people (17.11).
+        audit.reason = format!("legal hold {} placed until {until}", hold.id);
         match self.store.place_legal_hold(&actor.tenant, &hold, &audit) {
             Ok(_) => Ok(hold),
             Err(StoreError::NotFound(_)) => Err(self.deny(

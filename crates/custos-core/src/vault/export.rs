@@ -145,8 +145,15 @@ impl<S: Store> Vault<S> {
             Some(self.subject_key(&actor.tenant, &row)?)
         };
         let mut out = Vec::with_capacity(records.len());
+        let now = self.now();
+        // A legal hold keeps records past their expiry: the person sees them.
+        let held = self.store.subject_held(&actor.tenant, subject, now)?;
         for r in records {
             let Some(dek) = &dek else { break };
+            // Expired means gone (issue 13.14), even before the sweep.
+            if !held && crate::retention::expired(&r, now) {
+                continue;
+            }
             let aad = custos_crypto::Aad::new(
                 actor.tenant.as_str(),
                 &subject.to_string(),

@@ -97,40 +97,7 @@ impl<S: Store> Vault<S> {
             ));
         }
 
-        // A gate closes the whole purpose for this person.
-        // A legal hold in force isolates the subject like a restriction (P0-17).
-        let restricted = row.state == SubjectState::Restricted
-            || (!decision.during_restriction
-                && self
-                    .store
-                    .subject_held(&actor.tenant, subject, self.now())?);
-        let gate = if restricted && !decision.during_restriction {
-            Some(WithheldReason::Restricted)
-        } else if decision.anonymised_only {
-            Some(WithheldReason::AnonymisedOnly)
-        } else if decision.objection_stops
-            && self.consent.objected(&actor.tenant, subject, purpose)?
-        {
-            Some(WithheldReason::Objected)
-        } else if let Some(&since) = policy.reconsent_since.get(purpose) {
-            // The version asks re-consent for this purpose: older grants do not count.
-            match self
-                .consent
-                .consent_since(&actor.tenant, subject, purpose, since)?
-            {
-                ConsentState::Granted => None,
-                ConsentState::Withdrawn => Some(WithheldReason::ConsentWithdrawn),
-                ConsentState::NeverAsked => Some(WithheldReason::NoConsent),
-            }
-        } else if decision.needs_consent {
-            match self.consent.consent(&actor.tenant, subject, purpose)? {
-                ConsentState::Granted => None,
-                ConsentState::Withdrawn => Some(WithheldReason::ConsentWithdrawn),
-                ConsentState::NeverAsked => Some(WithheldReason::NoConsent),
-            }
-        } else {
-            None
-        };
+        let gate = self.gate(actor, &policy, decision, &row, purpose)?;
 
         let allowed: Vec<String> = if gate.is_some() {
             Vec::new()
@@ -160,7 +127,14 @@ impl<S: Store> Vault<S> {
             .read_subject(&actor.tenant, subject, &[], &audit)?;
 
         let allowed: BTreeSet<&str> = allowed.iter().map(String::as_str).collect();
-        let (values, withheld) = match self.open_allowed(actor, &row, records, &allowed, gate) {
+        // Records a legal hold keeps past their expiry stay readable, but only
+        // for the purposes that may read during a restriction (the hold's reason).
+        let held = decision.during_restriction
+            && self
+                .store
+                .subject_held(&actor.tenant, subject, self.now())?;
+        let (values, withheld) = match self.open_allowed(actor, &row, records, &allowed, gate, held)
+        {
             Ok(v) => v,
             // The read was audited as released, but nothing was: record the failure too.
             Err(VaultError::Integrity) => {
@@ -184,6 +158,54 @@ impl<S: Store> Vault<S> {
         })
     }
 
+    /// What closes `purpose` for this person right now, if anything: restriction
+    /// or a legal hold, anonymised-only use, an objection, missing or withdrawn
+    /// consent. The one rule reads and lookups share (issue 17.8).
+    fn gate(
+        &self,
+        actor: &Actor,
+        policy: &crate::tenant::ActivePolicy,
+        decision: &custos_policy::Decision,
+        row: &Subject,
+        purpose: &str,
+    ) -> Result<Option<WithheldReason>, VaultError> {
+        let subject = row.id;
+        // A gate closes the whole purpose for this person.
+        // A legal hold in force isolates the subject like a restriction (P0-17).
+        let restricted = row.state == SubjectState::Restricted
+            || (!decision.during_restriction
+                && self
+                    .store
+                    .subject_held(&actor.tenant, subject, self.now())?);
+        Ok(if restricted && !decision.during_restriction {
+            Some(WithheldReason::Restricted)
+        } else if decision.anonymised_only {
+            Some(WithheldReason::AnonymisedOnly)
+        } else if decision.objection_stops
+            && self.consent.objected(&actor.tenant, subject, purpose)?
+        {
+            Some(WithheldReason::Objected)
+        } else if let Some(&since) = policy.reconsent_since.get(purpose) {
+            // The version asks re-consent for this purpose: older grants do not count.
+            match self
+                .consent
+                .consent_since(&actor.tenant, subject, purpose, since)?
+            {
+                ConsentState::Granted => None,
+                ConsentState::Withdrawn => Some(WithheldReason::ConsentWithdrawn),
+                ConsentState::NeverAsked => Some(WithheldReason::NoConsent),
+            }
+        } else if decision.needs_consent {
+            match self.consent.consent(&actor.tenant, subject, purpose)? {
+                ConsentState::Granted => None,
+                ConsentState::Withdrawn => Some(WithheldReason::ConsentWithdrawn),
+                ConsentState::NeverAsked => Some(WithheldReason::NoConsent),
+            }
+        } else {
+            None
+        })
+    }
+
     /// Decrypts the allowed records; lists every other category held as withheld.
     pub(crate) fn open_allowed(
         &self,
@@ -192,8 +214,17 @@ impl<S: Store> Vault<S> {
         records: Vec<Record>,
         allowed: &BTreeSet<&str>,
         gate: Option<WithheldReason>,
+        held: bool,
     ) -> Result<(Vec<ReadValue>, Vec<Withheld>), VaultError> {
         let subject = row.id.to_string();
+        // Expired means gone (issue 13.14): a record past its expiry is neither
+        // released nor listed, even before the sweep removes it — unless a legal
+        // hold in force keeps it (`held`, the sweep skips it too).
+        let now = self.now();
+        let records: Vec<Record> = records
+            .into_iter()
+            .filter(|r| held || !crate::retention::expired(r, now))
+            .collect();
         let mut values = Vec::new();
         let mut withheld: BTreeMap<String, WithheldReason> = BTreeMap::new();
         let needs_key = records
@@ -274,7 +305,28 @@ impl<S: Store> Vault<S> {
             Shape::Phone => blind_index_phone(&key, value),
             _ => blind_index(&key, value.trim()),
         };
-        let found = self.store.find_subjects(&actor.tenant, category, &hash)?;
+        let matched = self.store.find_subjects(&actor.tenant, category, &hash)?;
+        // A lookup obeys the same gates as a read (issue 17.8): no subject id
+        // goes to a role that could not read the category for this purpose now
+        // (restricted, held, objected, no or withdrawn consent, anonymised only).
+        let Some(decision) = policy.table.decide(&actor.role, purpose) else {
+            return Err(VaultError::Internal("authorised decision vanished".into()));
+        };
+        let mut found = Vec::with_capacity(matched.len());
+        for id in matched {
+            let Some(row) = self.store.subject(&actor.tenant, id)? else {
+                continue;
+            };
+            if row.state == SubjectState::Erased {
+                continue;
+            }
+            if self
+                .gate(actor, &policy, decision, &row, purpose)?
+                .is_none()
+            {
+                found.push(id);
+            }
+        }
         let mut audit = self.audit(actor, ctx, "lookup");
         audit.purpose = Some(purpose.to_owned());
         audit.categories = vec![category.to_owned()];

@@ -321,11 +321,14 @@ fn scoped_key(actor: &Actor, key: &str) -> String {
     format!("{}/{key}", actor.key_id)
 }
 
-/// When a value expires, if its retention counts from collection; other triggers
-/// (last activity, account closure …) are set by the retention engine when they happen.
+/// When a value expires, if its retention counts from collection or from the
+/// last activity: collecting is activity (sign-up is the first), so a "N after
+/// last activity" clock starts here and a person who never comes back is still
+/// deleted on time (P0-9, issue 13.7). Other triggers (account closure …) are
+/// set by the retention engine when they happen.
 fn expiry(cat: &Category, collected: Timestamp) -> Option<Timestamp> {
     let rule = cat.retention.as_ref()?.rule()?;
-    if rule.after != Trigger::Collection {
+    if !matches!(rule.after, Trigger::Collection | Trigger::LastActivity) {
         return None;
     }
     let n = i64::from(rule.span.n);

@@ -121,6 +121,7 @@ requires_consent = true
 [recipient.sales]
 name = "Sales"
 kind = "internal"
+sends_lifecycle_events = true
 
 [recipient.support]
 name = "Support"
@@ -206,7 +207,7 @@ pub fn harness() -> H {
     harness_over(POLICY)
 }
 
-fn harness_over(policy: &str) -> H {
+pub fn harness_over(policy: &str) -> H {
     let store = Arc::new(SqliteStore::open_temporary().unwrap());
     let clock = Arc::new(TestClock::at(t0()));
     let key_file = KeyFile::generate("2026-03-01").unwrap();

@@ -328,3 +328,62 @@ fn lookup_by_email_and_phone_normalises() {
             .is_err()
     );
 }
+
+/// Issue 17.8: a lookup obeys consent, objection and restriction exactly like a
+/// read: no subject id goes to a role that could not read the matched category
+/// for that purpose now.
+#[test]
+fn lookups_obey_consent_objection_and_restriction_like_reads() {
+    // Profiling (legitimate interest, objectable) may also find people by email.
+    let h = crate::harness::harness_over(&crate::harness::POLICY.replace(
+        r#"categories = ["user.name", "user.preferences"]"#,
+        r#"categories = ["user.name", "user.preferences", "user.contact.email"]"#,
+    ));
+    let alice = h.alice();
+    let ctx = RequestCtx::default();
+    let find = |role: &str, purpose: &str| {
+        h.vault
+            .lookup(
+                &h.actor(role),
+                "user.contact.email",
+                "alice@example.com",
+                purpose,
+                &ctx,
+            )
+            .unwrap()
+    };
+    let set = |state: ConsentState| {
+        h.consent
+            .consent
+            .lock()
+            .unwrap()
+            .insert((alice, "newsletter".to_owned()), state);
+    };
+    // Consent purpose: found only while consent is current.
+    assert!(find("marketing", "newsletter").is_empty(), "never asked");
+    set(ConsentState::Granted);
+    assert_eq!(find("marketing", "newsletter"), [alice]);
+    set(ConsentState::Withdrawn);
+    assert!(find("marketing", "newsletter").is_empty(), "withdrawn");
+    // An objection stops it like a read.
+    assert_eq!(find("marketing", "profiling"), [alice]);
+    h.consent
+        .objections
+        .lock()
+        .unwrap()
+        .insert((alice, "profiling".to_owned()), true);
+    let read = h
+        .vault
+        .read(&h.actor("marketing"), alice, "profiling", &ctx)
+        .unwrap();
+    assert!(read.values.is_empty());
+    assert!(find("marketing", "profiling").is_empty(), "objected");
+    // Restriction: the account purpose no longer finds her either.
+    assert_eq!(find("sales", "account"), [alice]);
+    h.vault.restrict(&h.staff("sales"), alice, &ctx).unwrap();
+    assert!(find("sales", "account").is_empty(), "restricted");
+    h.vault
+        .lift_restriction(&h.staff("sales"), alice, &ctx)
+        .unwrap();
+    assert_eq!(find("sales", "account"), [alice]);
+}

@@ -122,8 +122,11 @@ fn three_years(t: Timestamp) -> Timestamp {
 #[test]
 fn last_activity_retention_runs_from_the_last_activity_and_each_activity_pushes_it() {
     let h = h();
+    let collected = h.clock.now();
     let alice = customer(&h);
-    assert_eq!(expiry(&h, alice, "user.name"), None, "no activity yet");
+    // Sign-up is activity: the clock starts at collection (issue 13.7).
+    assert_eq!(expiry(&h, alice, "user.name"), Some(three_years(collected)));
+    h.clock.advance(days(1));
     let first = h.clock.now();
     event(&h, alice, "last_activity", first);
     assert_eq!(expiry(&h, alice, "user.name"), Some(three_years(first)));
@@ -169,12 +172,18 @@ fn last_activity_retention_runs_from_the_last_activity_and_each_activity_pushes_
 #[test]
 fn account_closure_starts_the_clock_of_account_categories() {
     let h = h();
+    let collected = h.clock.now();
     let alice = customer(&h);
-    let closed = h.clock.now() + days(10);
+    h.clock.advance(days(10));
+    let closed = h.clock.now();
     event(&h, alice, "account_closure", closed);
     let year = add_span(closed, Span::new(1, Unit::Years)).unwrap();
     assert_eq!(expiry(&h, alice, "user.login"), Some(year));
-    assert_eq!(expiry(&h, alice, "user.name"), None, "counts from activity");
+    assert_eq!(
+        expiry(&h, alice, "user.name"),
+        Some(three_years(collected)),
+        "counts from activity"
+    );
     h.clock.set(year);
     sweep_now(&h);
     assert!(record(&h, alice, "user.login").is_none());
@@ -301,5 +310,119 @@ fn a_legal_hold_pauses_deletion_and_isolates_until_its_end() {
     assert!(
         matches!(err, VaultError::Invalid(ref e) if e.len() == 2),
         "{err:?}"
+    );
+}
+
+/// Issue 17.2: nobody can move a retention clock. Only roles the policy lists
+/// (`sends_lifecycle_events`) send events; an event time lies between the
+/// subject's collection and now plus a small skew; a past time never makes the
+/// sweep delete early; `last_activity` never moves an expiry earlier.
+#[test]
+fn nobody_can_move_a_retention_clock() {
+    let h = h();
+    let alice = customer(&h);
+    let collected = h.clock.now();
+    let ctx = RequestCtx::default();
+    let send = |role: &str, name: &str, at: Option<Timestamp>| {
+        h.vault.record_event(
+            &h.actor(role),
+            alice,
+            parse_event(name).unwrap(),
+            at,
+            None,
+            &ctx,
+        )
+    };
+    let before = h.audit_len();
+    // A role the policy does not list may not send events (nothing changes).
+    let err = send("support", "account_closure", None).unwrap_err();
+    assert!(matches!(err, VaultError::EventRoleNotAllowed(_)), "{err:?}");
+    assert_eq!(err.code(), "VAULT-0216");
+    assert_eq!(expiry(&h, alice, "user.login"), None);
+    assert_eq!(h.audit_len(), before + 1, "the refusal is audited");
+
+    // Times out of bounds are refused with a typed error.
+    for at in [
+        collected - days(1),
+        collected + SignedDuration::from_mins(6),
+    ] {
+        match send("sales", "account_closure", Some(at)) {
+            Err(VaultError::Invalid(list)) => {
+                assert_eq!(list[0].code, "VAULT-0215");
+                assert_eq!(list[0].pointer, "/at");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(expiry(&h, alice, "user.login"), None);
+
+    // Two years on, a closure dated back to collection: the clock counts from
+    // now, so the sweep deletes nothing because of the past time.
+    h.clock.advance(days(730));
+    let now = h.clock.now();
+    let out = send("sales", "account_closure", Some(collected)).unwrap();
+    let year = add_span(now, Span::new(1, Unit::Years)).unwrap();
+    assert_eq!(out.at, now);
+    assert_eq!(expiry(&h, alice, "user.login"), Some(year));
+    let r = sweep_now(&h);
+    assert!(
+        r.forecast.iter().all(|f| f.category == "user.notes"),
+        "only the 30-day notes were due: {r:?}"
+    );
+    assert!(record(&h, alice, "user.login").is_some());
+
+    // Activity dated a few minutes ahead (skew), then activity now: the expiry
+    // never moves earlier.
+    let ahead = now + SignedDuration::from_mins(4);
+    send("sales", "last_activity", Some(ahead)).unwrap();
+    assert_eq!(expiry(&h, alice, "user.name"), Some(three_years(ahead)));
+    send("sales", "last_activity", None).unwrap();
+    assert_eq!(expiry(&h, alice, "user.name"), Some(three_years(ahead)));
+    // An admin key may send events too; later activity still moves it later.
+    h.clock.advance(days(1));
+    h.vault
+        .record_event(
+            &h.staff("support"),
+            alice,
+            Trigger::LastActivity,
+            None,
+            None,
+            &ctx,
+        )
+        .unwrap();
+    assert_eq!(
+        expiry(&h, alice, "user.name"),
+        Some(three_years(h.clock.now()))
+    );
+}
+
+/// Issue 17.11: a legal hold's reason is staff's words and may name people; the
+/// append-only audit log names the hold by its id instead.
+#[test]
+fn the_audit_log_names_a_legal_hold_by_reference_not_its_words() {
+    use custos_store::Store;
+    let h = h();
+    let alice = customer(&h);
+    let hold = h
+        .vault
+        .place_hold(
+            &h.staff("sales"),
+            alice,
+            "claim by Bob Durand against Alice Martin",
+            h.clock.now() + days(30),
+            &RequestCtx::default(),
+        )
+        .unwrap();
+    let entries = h.store.audit_entries(&h.tenant, 0, 1000).unwrap();
+    let placed = entries
+        .iter()
+        .find(|e| e.draft.action == "legal_hold")
+        .unwrap();
+    assert!(placed.draft.reason.contains(&hold.id.to_string()));
+    assert!(
+        entries
+            .iter()
+            .all(|e| !e.draft.reason.contains("Durand") && !e.draft.reason.contains("Alice")),
+        "{entries:?}"
     );
 }

@@ -717,4 +717,86 @@ fn l_5_never_sold_is_stated_and_a_sale_recipient_fails_the_check() {
         "{:?}",
         checked.report.diagnostics
     );
+/// P0-9 (issue 13.7, 13.14): "only for the strictly necessary time". Sign-up is
+/// activity, so a "3y after last activity" clock starts at collection; a customer
+/// who never comes back is gone three years on — never read, exported or found
+/// from the expiry on, even before the sweep, which then deletes the records.
+#[test]
+fn p0_9_a_customer_who_never_comes_back_is_gone_on_time() {
+    use custos_core::retention::sweep;
+    use custos_core::rights::add_span;
+    use custos_policy::period::{Span, Unit};
+    use custos_store::LifecycleStore;
+
+    // Accounting records: 10 years from collection.
+    let kept_by_law =
+        |c: &str| c == "user.financial.invoice" || c == "user.financial.payment_reference";
+    let h = with_policy(PLUME);
+    let signed_up = h.clock.now();
+    let alice = plume_customer(&h);
+    let due = add_span(signed_up, Span::new(3, Unit::Years)).unwrap();
+    let name = h
+        .store
+        .subject_records(&h.tenant, alice)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.category == "user.name")
+        .unwrap();
+    assert_eq!(name.expires_at, Some(due), "the clock starts at sign-up");
+    let found = || {
+        h.vault
+            .lookup(
+                &h.actor("sales_order_delivery"),
+                "user.contact.email",
+                "alice@example.com",
+                "account",
+                &ctx(),
+            )
+            .unwrap()
+    };
+    assert_eq!(found(), [alice]);
+    assert!(
+        values(&h, "sales_order_delivery", alice, "account")
+            .iter()
+            .any(|(c, _)| c == "user.name")
+    );
+
+    // She never comes back. At the expiry, before any sweep, it is gone.
+    h.clock.set(due);
+    let read = h
+        .vault
+        .read(&h.actor("sales_order_delivery"), alice, "account", &ctx())
+        .unwrap();
+    assert!(read.values.is_empty(), "{:?}", read.values);
+    assert!(
+        read.withheld.iter().all(|w| kept_by_law(&w.category)),
+        "{:?}",
+        read.withheld
+    );
+    let export = h
+        .vault
+        .export(&h.staff("sales_order_delivery"), alice, &ctx())
+        .unwrap();
+    assert!(
+        export.records.iter().all(|r| kept_by_law(&r.category)),
+        "{:?}",
+        export
+            .records
+            .iter()
+            .map(|r| &r.category)
+            .collect::<Vec<_>>()
+    );
+
+    // The sweep deletes on time; what the law keeps longer stays.
+    let keys = custos_crypto::KeyRing::from_keyfile(&h.key_file);
+    let report = sweep(h.store.as_ref(), &keys, &h.tenant, due, 100, false).unwrap();
+    assert!(report.deleted >= 3, "{report:?}");
+    let left: Vec<String> = h
+        .store
+        .subject_records(&h.tenant, alice)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.category)
+        .collect();
+    assert!(left.iter().all(|c| kept_by_law(c)), "{left:?}");
 }

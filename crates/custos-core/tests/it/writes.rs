@@ -184,9 +184,11 @@ fn retention_from_collection_sets_the_expiry() {
         .iter()
         .find(|v| v.category == "user.name")
         .unwrap();
+    // Sign-up is activity: a last-activity clock starts at collection (issue 13.7).
     assert_eq!(
-        name.expires_at, None,
-        "counted from last activity: set when that happens"
+        name.expires_at.unwrap().to_string(),
+        "2029-03-01T10:00:00Z",
+        "counted from last activity, which collection is"
     );
 }
 

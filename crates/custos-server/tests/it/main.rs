@@ -2045,7 +2045,9 @@ async fn retention_events_over_http_set_expiries_from_the_event() {
     let a = app();
     let (subject, _) = a.create(&customer("Camille Martin")).await;
     let uri = format!("/v1/subjects/{subject}/events");
-    let body = json!({ "event": "last_activity", "at": "2026-01-15T10:00:00Z" });
+    // An hour after sign-up (the test clock starts at 2026-03-02T09:00Z).
+    a.clock.advance(jiff::SignedDuration::from_hours(1));
+    let body = json!({ "event": "last_activity", "at": "2026-03-02T10:00:00Z" });
     let r = a.send_json("POST", &uri, &a.sales, Some(&body)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let out = r.json();
@@ -2057,7 +2059,7 @@ async fn retention_events_over_http_set_expiries_from_the_event() {
         .iter()
         .find(|e| e["category"] == "user.name")
         .unwrap();
-    assert_eq!(name["expires_at"], "2029-01-15T10:00:00Z");
+    assert_eq!(name["expires_at"], "2029-03-02T10:00:00Z");
     let p = assert_problem(
         &a.send_json(
             "POST",
@@ -2139,3 +2141,112 @@ async fn lifting_a_legal_hold_over_http_ends_it_once() {
 }
 
 mod privacy_pages;
+
+/// Issue 17.2 over HTTP: only roles the policy lists send events, and an event
+/// time lies between collection and now plus a small skew; refusals change nothing.
+#[tokio::test]
+async fn nobody_moves_a_retention_clock_over_http() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let uri = format!("/v1/subjects/{subject}/events");
+    // technical_services is not listed with `sends_lifecycle_events`.
+    let r = a
+        .send_json(
+            "POST",
+            &uri,
+            &a.tech,
+            Some(&json!({ "event": "last_activity" })),
+        )
+        .await;
+    assert_problem(&r, 403, "VAULT-0216");
+    for at in ["2026-01-15T10:00:00Z", "2026-03-02T09:06:00Z"] {
+        let r = a
+            .send_json(
+                "POST",
+                &uri,
+                &a.sales,
+                Some(&json!({ "event": "last_activity", "at": at })),
+            )
+            .await;
+        let p = assert_problem(&r, 422, "VAULT-0001");
+        assert_eq!(p["errors"][0]["code"], "VAULT-0215", "{p}");
+        assert_eq!(p["errors"][0]["pointer"], "/at", "{p}");
+    }
+    // The name still expires 3 years after sign-up: nothing moved.
+    let r = a
+        .get(
+            &format!("/v1/subjects/{subject}?purpose=account"),
+            Some(&a.sales),
+        )
+        .await;
+    let v = r.json();
+    let name = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["category"] == "user.name")
+        .unwrap()
+        .clone();
+    assert_eq!(name["expires_at"], "2029-03-02T09:00:00Z", "{v}");
+    // Events on an unknown subject: 404 (issue 17.11).
+    let missing = format!("/v1/subjects/{}/events", uuid::Uuid::now_v7());
+    assert_problem(
+        &a.send_json(
+            "POST",
+            &missing,
+            &a.sales,
+            Some(&json!({ "event": "last_activity" })),
+        )
+        .await,
+        404,
+        "VAULT-0005",
+    );
+}
+
+/// P0-9 over HTTP (issues 13.7, 13.14): a customer who signs up and never comes
+/// back expires three years on; from then on reads and the access export show
+/// nothing of what expired, before any sweep.
+#[tokio::test]
+async fn a_customer_who_never_returns_expires_and_is_gone_before_the_sweep() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let read = |token: String| {
+        let uri = format!("/v1/subjects/{subject}?purpose=account");
+        let a = &a;
+        async move { a.get(&uri, Some(&token)).await.json() }
+    };
+    let v = read(a.sales.clone()).await;
+    assert_eq!(
+        value_categories(&v),
+        ["user.contact.email", "user.name"],
+        "{v}"
+    );
+    assert!(
+        v["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["expires_at"] == "2029-03-02T09:00:00Z"),
+        "{v}"
+    );
+    a.clock.set("2029-03-02T09:00:00Z".parse().unwrap());
+    let v = read(a.sales.clone()).await;
+    assert!(value_categories(&v).is_empty(), "{v}");
+    assert!(!v.to_string().contains("Camille"), "{v}");
+}
+
+/// Issue 17.8 over HTTP: a lookup for a consent purpose finds nobody who has
+/// not consented, like a read of that purpose.
+#[tokio::test]
+async fn a_lookup_obeys_consent_like_a_read() {
+    let a = app();
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    let find = json!({ "category": "user.contact.email", "value": "camille.martin@example.fr", "purpose": "targeted_marketing" });
+    let r = a.post("/v1/lookup", Some(&a.marketing), &find).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["subjects"], json!([]), "no consent, no match");
+    let r = a
+        .post("/v1/lookup", Some(&a.sales), &json!({ "category": "user.contact.email", "value": "camille.martin@example.fr", "purpose": "account" }))
+        .await;
+    assert_eq!(r.json()["subjects"], json!([subject]));
+}
