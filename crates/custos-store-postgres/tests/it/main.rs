@@ -20,6 +20,7 @@ mod lifecycle;
 mod merkle;
 mod policy_notices;
 mod retention;
+mod tls;
 
 use std::io::Write;
 use std::sync::Once;
