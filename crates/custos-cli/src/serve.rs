@@ -62,6 +62,12 @@ pub struct ServeArgs {
     /// authority, requests to pass on to a controller).
     #[arg(long, env = "CUSTOS_OPERATOR_EMAIL")]
     pub operator_email: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM), with HSTS; reloaded on SIGHUP.
+    #[arg(long, env = "CUSTOS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "CUSTOS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -73,6 +79,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
+    // A bad certificate pair is the operator's input error: refused before anything starts.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(custos_server::tls::ReloadingCert::load(cert, key).map_err(|e| InputError(e.0))?)
+        }
+        _ => None,
+    };
     let clock = system_clock();
     let dir = DataDir::new(&args.data_dir)
         .with_key_file(args.key_file.clone())
@@ -207,14 +220,24 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .map_err(|e| InputError(format!("cannot listen on {}: {e}", args.listen)))?;
         let addr = listener.local_addr()?;
-        banner(addr, &dir.root, issued.as_ref().map(|k| k.token.as_str()));
+        if tls.is_none() && !addr.ip().is_loopback() {
+            warn_plain_http(addr);
+        }
+        banner(
+            addr,
+            tls.is_some(),
+            &dir.root,
+            issued.as_ref().map(|k| k.token.as_str()),
+        );
         tokio::spawn(checkpoint_job);
         tokio::spawn(retention_job);
         tokio::spawn(contracts_job);
         tokio::spawn(deliver_notices(jobs_store, jobs_clock, sink));
-        custos_server::serve(listener, app)
-            .await
-            .context("server failed")?;
+        match tls {
+            Some(cert) => custos_server::tls::serve_tls(listener, app, cert).await,
+            None => custos_server::serve(listener, app).await,
+        }
+        .context("server failed")?;
         Ok::<(), anyhow::Error>(())
     })
 }
@@ -222,13 +245,32 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// What `serve` prints on stdout once it listens: the one place the first admin
 /// token is shown. Line by line, so a supervisor reading the pipe sees each at once.
 #[allow(clippy::print_stdout)]
-fn banner(addr: std::net::SocketAddr, root: &std::path::Path, admin_token: Option<&str>) {
-    println!("custos is listening on http://{addr}  (API docs: http://{addr}/v1/docs)");
-    println!("privacy center: http://{addr}/privacy   staff console: http://{addr}/console");
+fn banner(
+    addr: std::net::SocketAddr,
+    tls: bool,
+    root: &std::path::Path,
+    admin_token: Option<&str>,
+) {
+    let scheme = if tls { "https" } else { "http" };
+    println!("custos is listening on {scheme}://{addr}  (API docs: {scheme}://{addr}/v1/docs)");
+    println!(
+        "privacy center: {scheme}://{addr}/privacy   staff console: {scheme}://{addr}/console"
+    );
     println!("data directory: {}", root.display());
     if let Some(token) = admin_token {
         println!("admin API key (shown once, keep it safe): {token}");
     }
+}
+
+/// Personal data and API keys would cross the network in clear: said at startup,
+/// on stderr, so the operator sees it where the server's log goes (S-5).
+fn warn_plain_http(addr: std::net::SocketAddr) {
+    eprintln!(
+        "WARNING: serving plain HTTP on {addr}, which is not a loopback address: personal data \
+         and API keys cross the network unencrypted. Start with --tls-cert FILE --tls-key FILE, \
+         or listen on 127.0.0.1 behind a TLS-terminating proxy."
+    );
+    tracing::warn!(%addr, "plain HTTP on a non-loopback address");
 }
 
 /// Delivers owed notices every few seconds; failures are retried by the outbox's

@@ -15,6 +15,7 @@ mod metrics;
 pub mod openapi;
 mod problem;
 mod routes;
+pub mod tls;
 pub mod web;
 
 use std::sync::Arc;
@@ -183,7 +184,7 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::R
         .await
 }
 
-async fn shutdown() {
+pub(crate) async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

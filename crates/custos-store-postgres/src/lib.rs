@@ -64,10 +64,10 @@ mod requests;
 mod stats;
 mod store;
 mod temp;
+mod tls;
 mod verification;
 
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use custos_store::{Result, StoreError};
@@ -157,8 +157,8 @@ impl PostgresStore {
         options: PostgresOptions,
         temp: Option<TempDatabase>,
     ) -> Result<(Self, Vec<AppliedMigration>)> {
-        let config = parse_url(url)?;
-        let pool = pool::Pool::new(config, &options);
+        let target = parse_url(url)?;
+        let pool = pool::Pool::new(target, &options);
         let applied = {
             let mut conn = pool.get()?;
             run_migrations(&mut conn.client)?
@@ -175,10 +175,9 @@ impl PostgresStore {
     }
 }
 
-pub(crate) fn parse_url(url: &str) -> Result<postgres::Config> {
-    // The parser's message may quote the URL, password included: not repeated.
-    postgres::Config::from_str(url)
-        .map_err(|_| StoreError::Backend("the database URL cannot be parsed".to_owned()))
+/// The driver's configuration and the TLS mode of `url` (tls.rs).
+pub(crate) fn parse_url(url: &str) -> Result<tls::Target> {
+    tls::Target::parse(url)
 }
 
 fn run_migrations(client: &mut Client) -> Result<Vec<AppliedMigration>> {

@@ -7,7 +7,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use custos_store::{Result, StoreError};
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 
 use crate::PostgresOptions;
 use crate::codec::db;
@@ -24,7 +24,7 @@ struct State {
 }
 
 pub(crate) struct Pool {
-    config: postgres::Config,
+    config: crate::tls::Target,
     max: usize,
     acquire_timeout: Duration,
     state: Mutex<State>,
@@ -32,10 +32,10 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    pub(crate) fn new(mut config: postgres::Config, options: &PostgresOptions) -> Self {
-        config.connect_timeout(options.connect_timeout);
-        if config.get_application_name().is_none() {
-            config.application_name("custos");
+    pub(crate) fn new(mut config: crate::tls::Target, options: &PostgresOptions) -> Self {
+        config.config.connect_timeout(options.connect_timeout);
+        if config.config.get_application_name().is_none() {
+            config.config.application_name("custos");
         }
         Pool {
             config,
@@ -53,6 +53,7 @@ impl Pool {
     pub(crate) fn describe(&self) -> String {
         let hosts: Vec<String> = self
             .config
+            .config
             .get_hosts()
             .iter()
             .map(|h| match h {
@@ -63,7 +64,7 @@ impl Pool {
         format!(
             "{}/{}",
             hosts.join(","),
-            self.config.get_dbname().unwrap_or("")
+            self.config.config.get_dbname().unwrap_or("")
         )
     }
 
@@ -91,7 +92,7 @@ impl Pool {
         }
         state.open += 1;
         drop(state);
-        match self.config.connect(NoTls) {
+        match self.config.connect() {
             Ok(client) => Ok(Pooled {
                 pool: self,
                 conn: Some(Conn {

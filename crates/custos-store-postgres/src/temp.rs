@@ -4,7 +4,6 @@
 use std::fmt;
 
 use custos_store::{Result, StoreError, Uuid};
-use postgres::NoTls;
 
 use crate::codec::db;
 use crate::parse_url;
@@ -12,7 +11,7 @@ use crate::parse_url;
 /// A database `custos_test_<random>` created through an administrative URL and
 /// dropped (with any connection still open on it) when this is dropped.
 pub struct TempDatabase {
-    admin: postgres::Config,
+    admin: crate::tls::Target,
     name: String,
     url: String,
 }
@@ -34,7 +33,7 @@ impl TempDatabase {
         let url = with_database(admin_url, &name).ok_or_else(|| {
             StoreError::Backend("a temporary database needs a postgres:// URL".to_owned())
         })?;
-        let mut client = admin.connect(NoTls).map_err(db)?;
+        let mut client = admin.connect().map_err(db)?;
         // The name is ours (hex digits), safe to splice into the statement.
         client
             .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -54,7 +53,7 @@ impl TempDatabase {
 
 impl Drop for TempDatabase {
     fn drop(&mut self) {
-        let Ok(mut client) = self.admin.connect(NoTls) else {
+        let Ok(mut client) = self.admin.connect() else {
             return;
         };
         // FORCE (PostgreSQL 13+) ends sessions still open on it; older servers

@@ -301,7 +301,11 @@ impl Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_custos"));
         cmd.args(["serve", "--data-dir"])
             .arg(data_dir)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(if extra.contains(&"--listen") {
+                &[][..]
+            } else {
+                &["--listen", "127.0.0.1:0"][..]
+            })
             .args(extra)
             .current_dir(workspace())
             .stdin(Stdio::null())
@@ -341,9 +345,10 @@ impl Server {
             lines,
             seen: Vec::new(),
         };
-        let line = server.wait_for("listening on http://");
+        // http:// or, with --tls-cert, https://
+        let line = server.wait_for("listening on ");
         server.addr = line
-            .split("listening on http://")
+            .split("://")
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())
             .unwrap()
@@ -978,6 +983,8 @@ mod browser_privacy;
 mod browser_console;
 
 mod audit_proofs;
+
+mod tls;
 
 #[test]
 fn incidents_open_from_the_command_line_and_refuse_bad_times() {

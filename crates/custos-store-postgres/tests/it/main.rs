@@ -21,6 +21,7 @@ mod merkle;
 mod policy_notices;
 mod retention;
 mod shredding;
+mod tls;
 
 use std::io::Write;
 use std::sync::Once;
