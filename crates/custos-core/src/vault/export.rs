@@ -83,11 +83,20 @@ impl Export {
     }
 }
 
+/// One CSV cell. A cell that a spreadsheet would read as a formula (it starts with
+/// `=`, `+`, `-`, `@`, tab or CR) gets a leading apostrophe: a person's export opened
+/// in a spreadsheet must never run a value someone else typed in (issue 17 point 11).
+/// The apostrophe is the OWASP-recommended neutraliser; spreadsheets hide it.
 fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     if s.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_owned()
+        s
     }
 }
 
@@ -199,5 +208,67 @@ impl<S: Store> Vault<S> {
             generated_at: self.clock.now(),
             records: out,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn export_with(values: &[&str]) -> Export {
+        let t: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let records = values
+            .iter()
+            .map(|v| ExportedRecord {
+                record: custos_store::RecordId(custos_store::Uuid::nil()),
+                category: "note".into(),
+                category_description: "A note".into(),
+                value: Value::String((*v).to_owned()),
+                collected_for: "support".into(),
+                purpose_description: "Support".into(),
+                lawful_basis: "contract".into(),
+                used_for: vec![],
+                source: "api".into(),
+                collected_at: t,
+                expires_at: None,
+                retention: None,
+            })
+            .collect();
+        Export {
+            subject: SubjectId(custos_store::Uuid::nil()),
+            controller: "Acme".into(),
+            policy_version: 1,
+            generated_at: t,
+            records,
+        }
+    }
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised() {
+        let hostile = [
+            "=HYPERLINK(\"http://evil\",\"x\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tcmd",
+            "\rcmd",
+        ];
+        let csv = export_with(&hostile).to_csv();
+        let rows: Vec<&str> = csv
+            .split("\r\n")
+            .skip(1)
+            .filter(|r| !r.is_empty())
+            .collect();
+        assert_eq!(rows.len(), hostile.len(), "{csv}");
+        for (row, value) in rows.iter().zip(hostile) {
+            // The value is the fourth cell; it must not begin with a formula lead.
+            let cell = row.split(',').nth(3).unwrap().trim_start_matches('"');
+            assert!(cell.starts_with('\''), "{value:?} left as {cell:?}");
+        }
+        // Plain values are untouched.
+        let plain = export_with(&["Ada Lovelace", "12 rue de la Paix"]).to_csv();
+        assert!(plain.contains(",Ada Lovelace,"), "{plain}");
+        assert!(!plain.contains('\''), "{plain}");
     }
 }
