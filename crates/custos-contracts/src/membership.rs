@@ -60,6 +60,8 @@ pub enum EndReason {
     InvalidPayment,
     SellerTermination,
     Withdrawn,
+    /// The person was erased (issue 13, point 15): the membership ends with them.
+    SubjectErased,
 }
 
 /// What the customer can use.
@@ -741,6 +743,23 @@ impl Membership {
             m,
             vec![Notice::CancellationConfirmed { effective }],
         ))
+    }
+
+    /// Ends the membership at once because its person was erased (issue 13, point 15):
+    /// no activation, charge or notice afterwards. Quiet, since there is nobody left to
+    /// tell; nothing is refunded here because nothing is charged for the ended time.
+    pub fn subject_erased(&self, at: Timestamp) -> Result<Step<Membership>, MembershipError> {
+        if matches!(self.billing, Billing::Ended { .. }) {
+            return Ok(Step::quiet(self.clone()));
+        }
+        let mut m = self.clone();
+        m.billing = Billing::Ended {
+            at,
+            reason: EndReason::SubjectErased,
+        };
+        m.cancel_effective = Some(at);
+        m.pending_change = None;
+        Ok(Step::quiet(m))
     }
 
     /// Ends the membership at once after a statutory withdrawal (T-18).

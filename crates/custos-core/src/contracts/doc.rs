@@ -349,6 +349,7 @@ fn reason_text(r: EndReason) -> &'static str {
         EndReason::InvalidPayment => "invalid_payment",
         EndReason::SellerTermination => "seller_termination",
         EndReason::Withdrawn => "withdrawn",
+        EndReason::SubjectErased => "subject_erased",
     }
 }
 
@@ -359,6 +360,7 @@ fn reason_of(s: &str) -> Option<EndReason> {
         "invalid_payment" => EndReason::InvalidPayment,
         "seller_termination" => EndReason::SellerTermination,
         "withdrawn" => EndReason::Withdrawn,
+        "subject_erased" => EndReason::SubjectErased,
         _ => return None,
     })
 }

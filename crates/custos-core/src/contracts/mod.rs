@@ -66,6 +66,10 @@ pub mod codes {
     /// An announced change is refused: unknown `kind` (`price`, `features`, `terms`),
     /// or it takes effect before the notice period ends (T-4, T-20, T-21).
     pub const CHANGE: &str = "CONTRACT-0111";
+    /// The contract's person was erased: their contracts ended with the erasure, and no
+    /// step (activation, confirmation, charge) applies any more; only recording a refund
+    /// as paid still does (issue 13, point 15).
+    pub const SUBJECT_ERASED: &str = "CONTRACT-0200";
 }
 
 /// A contract problem, before it becomes a [`VaultError`].
@@ -651,6 +655,15 @@ impl<S: Store + ContractStore> Vault<S> {
         }
     }
 
+    /// Whether the contract's person is gone: erased, or (failing closed) no longer
+    /// on record at all.
+    fn subject_gone(&self, tenant: &TenantId, subject: SubjectId) -> Result<bool, VaultError> {
+        Ok(match self.store.subject(tenant, subject)? {
+            Some(s) => s.state == SubjectState::Erased,
+            None => true,
+        })
+    }
+
     fn load(&self, tenant: &TenantId, id: Uuid) -> Result<Loaded, VaultError> {
         let row = self
             .store
@@ -1128,7 +1141,8 @@ impl<S: Store + ContractStore> Vault<S> {
         let loaded = self.load(tenant, id)?;
         let terms = self.contract_terms(tenant)?;
         let now = self.clock.now();
-        let change = transition(&loaded, action, &terms, now)?;
+        let gone = self.subject_gone(tenant, loaded.row.subject)?;
+        let change = transition(&loaded, action, &terms, now, gone)?;
         let audit = self.audit(actor, ctx, &format!("contract.{}", action.name()));
         let (row, doc, _) = self.save(tenant, &loaded, change, &terms, audit, action.name())?;
         Ok(self.view(&row, &doc, &terms, now))
@@ -1175,7 +1189,8 @@ impl<S: Store + ContractStore> Vault<S> {
     ) -> Result<ContractView, VaultError> {
         let loaded = self.subjects_own(tenant, subject, id)?;
         let terms = self.contract_terms(tenant)?;
-        let change = transition(&loaded, action, &terms, at)?;
+        let gone = self.subject_gone(tenant, subject)?;
+        let change = transition(&loaded, action, &terms, at, gone)?;
         let name = action.name();
         let audit = self.subject_audit(subject, &format!("contract.{name}"), at);
         let (row, doc, _) = self.save(tenant, &loaded, change, &terms, audit, name)?;
@@ -1264,7 +1279,8 @@ impl<S: Store + ContractStore> Vault<S> {
                     }
                 };
                 let loaded = Loaded { row, doc };
-                let change = match advance(&loaded, &terms, now) {
+                let gone = self.subject_gone(tenant, loaded.row.subject)?;
+                let change = match advance(&loaded, &terms, now, gone) {
                     Ok(c) => c,
                     Err(_) => {
                         // Left due and counted (the job logs it); not audited on every
@@ -1537,13 +1553,29 @@ fn change_offer(
     })
 }
 
+/// The rule of erasure every step and the clock job obey (issue 13, point 15): an
+/// erased person's contracts end with them. No step applies to them any more, except
+/// recording a refund as paid (money owed back is still paid back).
+fn refuse_after_erasure(action: &ContractAction, subject_gone: bool) -> Result<(), ContractFail> {
+    if subject_gone && !matches!(action, ContractAction::Refunded) {
+        return Err(fail(
+            "/subject",
+            codes::SUBJECT_ERASED,
+            "this contract's person was erased; the contract ended with the erasure",
+        ));
+    }
+    Ok(())
+}
+
 /// One staff or customer action on a loaded contract, at `at`.
 fn transition(
     loaded: &Loaded,
     action: &ContractAction,
     terms: &Terms,
     at: Timestamp,
+    subject_gone: bool,
 ) -> Result<Change, ContractFail> {
+    refuse_after_erasure(action, subject_gone)?;
     let id = loaded.row.id;
     let (doc, notices) = match (&loaded.doc, action) {
         (ContractDoc::Order(o), a) => {
@@ -1818,8 +1850,14 @@ fn transition(
     })
 }
 
-/// The clock job's step for one due contract.
-fn advance(loaded: &Loaded, terms: &Terms, now: Timestamp) -> Result<Change, ContractFail> {
+/// The clock job's step for one due contract. A membership whose person was erased
+/// ends at once instead of renewing (no charge after the erasure, issue 13 point 15).
+fn advance(
+    loaded: &Loaded,
+    terms: &Terms,
+    now: Timestamp,
+    subject_gone: bool,
+) -> Result<Change, ContractFail> {
     let id = loaded.row.id;
     let mut extra = Vec::new();
     let mut remind = |amount: &str, due: Timestamp| {
@@ -1849,7 +1887,12 @@ fn advance(loaded: &Loaded, terms: &Terms, now: Timestamp) -> Result<Change, Con
         }
         ContractDoc::Membership(m) => {
             let e = m.engine(id, terms)?;
-            let (d, notices) = membership_step(m, e.advance(terms, now))?;
+            let step = if subject_gone {
+                e.subject_erased(now)
+            } else {
+                e.advance(terms, now)
+            };
+            let (d, notices) = membership_step(m, step)?;
             let ContractDoc::Membership(mut next) = d else {
                 return Err(fail("/", codes::STATE, "unexpected state"));
             };

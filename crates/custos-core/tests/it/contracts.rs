@@ -827,3 +827,64 @@ fn a_german_consumers_change_applies_only_once_accepted() {
     assert_eq!(charges(&h, alice)[2], (3, "12.99 EUR".to_owned()));
     assert_eq!(charges(&h, bob)[2], (3, "9.99 EUR".to_owned()));
 }
+
+/// Issue 13 point 15 (P0-9): an erased person's memberships end with the erasure. The
+/// clock job charges nothing afterwards, and no step (activation) applies any more.
+#[test]
+fn p0_9_an_erased_persons_memberships_end_with_the_erasure() {
+    let h = h();
+    let alice = person(&h, "alice@example.com");
+    let active = membership(&h, alice, "homepass");
+    let active = act(
+        &h,
+        active.id,
+        json!({"action": "activate", "device": "pod-1"}),
+    )
+    .unwrap();
+    assert_eq!(active.next_due, Some(ts("2026-03-30T22:00:00Z")));
+    let waiting = membership(&h, alice, "homepass");
+
+    h.vault
+        .erase(
+            &h.staff("support"),
+            alice,
+            "erasure request from the person",
+            &RequestCtx::default(),
+        )
+        .unwrap();
+
+    // No activation after the erasure.
+    let e = act(
+        &h,
+        waiting.id,
+        json!({"action": "activate", "device": "pod-2"}),
+    )
+    .unwrap_err();
+    assert!(format!("{e:?}").contains(codes::SUBJECT_ERASED), "{e:?}");
+
+    // The renewal window opens: the membership ends instead of being charged.
+    h.clock.set(ts("2026-03-30T22:00:00Z"));
+    let r = tick(&h);
+    assert_eq!((r.advanced, r.notices, r.failed), (1, 0, 0));
+    assert!(charges(&h, alice).is_empty(), "no charge after the erasure");
+    let v = h.vault.contract_view(&h.tenant, active.id).unwrap();
+    assert_eq!(v.status, "ended");
+    assert_eq!(
+        v.state["billing"]["reason"], "subject_erased",
+        "{}",
+        v.state
+    );
+    assert_eq!(v.next_due, None);
+    // Nothing more is due: a month later the job still charges nothing.
+    h.clock.set(ts("2026-04-29T22:00:00Z"));
+    assert_eq!(tick(&h).advanced, 0);
+    assert!(charges(&h, alice).is_empty());
+    // Staff cannot revive it either.
+    let e = act(
+        &h,
+        active.id,
+        json!({"action": "reactivate", "price": "9.99 EUR"}),
+    )
+    .unwrap_err();
+    assert!(format!("{e:?}").contains(codes::SUBJECT_ERASED), "{e:?}");
+}

@@ -717,6 +717,8 @@ fn l_5_never_sold_is_stated_and_a_sale_recipient_fails_the_check() {
         "{:?}",
         checked.report.diagnostics
     );
+}
+
 /// P0-9 (issue 13.7, 13.14): "only for the strictly necessary time". Sign-up is
 /// activity, so a "3y after last activity" clock starts at collection; a customer
 /// who never comes back is gone three years on — never read, exported or found
