@@ -430,6 +430,10 @@ fn a_tenant_moves_sqlite_to_postgres_to_sqlite_unchanged() {
     std::fs::create_dir_all(&target).unwrap();
     let back = target.join("back.db");
     let back = back.to_str().unwrap();
+    // The target needs the key file the archive's data keys were wrapped with
+    // before it imports anything (import checks it up front, VAULT-0262/0264).
+    let keys = source.join("keys.json");
+    std::fs::copy(&keys, target.join("keys.json")).unwrap();
     let out = import(&target, back, &second);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let third = root.join("third.jsonl");
@@ -441,8 +445,6 @@ fn a_tenant_moves_sqlite_to_postgres_to_sqlite_unchanged() {
 
     // `custos audit` has no --key-file: it finds the source's key file in the
     // target's data directory.
-    let keys = source.join("keys.json");
-    std::fs::copy(&keys, target.join("keys.json")).unwrap();
     audit_verify(&target, back);
 
     // Read through the vault on the copy, with the source's key file.
