@@ -174,6 +174,12 @@ async fn observe<S: Store>(
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
+    // Reads, exports and problems may carry personal data: no cache, shared or
+    // private, keeps a copy. Only responses that chose their own caching (the
+    // stylesheet) are left as they are.
+    resp.headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     resp
 }
 

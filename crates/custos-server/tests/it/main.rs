@@ -2250,3 +2250,40 @@ async fn a_lookup_obeys_consent_like_a_read() {
         .await;
     assert_eq!(r.json()["subjects"], json!([subject]));
 }
+
+/// Issue 17.11: a response that may carry personal data (a purpose-bound read,
+/// an export, a problem about a subject) is never kept by a cache.
+#[tokio::test]
+async fn responses_with_personal_data_are_never_cached() {
+    let app = app();
+    let (id, _) = app.create(&customer("Camille Martin")).await;
+    let no_store = |r: &Reply| {
+        assert_eq!(
+            r.headers
+                .get(header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok()),
+            Some("no-store"),
+            "{:?}",
+            r.headers
+        );
+    };
+    let read = app
+        .get(
+            &format!("/v1/subjects/{id}?purpose=account"),
+            Some(&app.tech),
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text());
+    assert!(read.text().contains("Camille Martin"));
+    no_store(&read);
+    let export = app
+        .get(&format!("/v1/subjects/{id}/export"), Some(&app.admin))
+        .await;
+    assert_eq!(export.status, StatusCode::OK, "{}", export.text());
+    no_store(&export);
+    let refused = app
+        .get(&format!("/v1/subjects/{id}?purpose=nope"), Some(&app.tech))
+        .await;
+    assert!(refused.status.is_client_error());
+    no_store(&refused);
+}
