@@ -88,6 +88,8 @@ impl<S: Store + RetentionStore> Vault<S> {
                 .err()
                 .unwrap_or(VaultError::Integrity));
         }
+        // Every refusal of an event is audited the same way; only the reason differs.
+        let refuse = |err| self.deny(actor, ctx, EVENT_ACTION, purpose, Some(subject), err);
         let active = self.policy(&actor.tenant)?;
         let may_send = actor.admin
             || active
@@ -96,24 +98,10 @@ impl<S: Store + RetentionStore> Vault<S> {
                 .get(&actor.role)
                 .is_some_and(|r| r.sends_lifecycle_events);
         if !may_send {
-            return Err(self.deny(
-                actor,
-                ctx,
-                EVENT_ACTION,
-                purpose,
-                Some(subject),
-                VaultError::EventRoleNotAllowed(actor.role.clone()),
-            ));
+            return Err(refuse(VaultError::EventRoleNotAllowed(actor.role.clone())));
         }
         let Some(row) = self.store.subject(&actor.tenant, subject)? else {
-            return Err(self.deny(
-                actor,
-                ctx,
-                EVENT_ACTION,
-                purpose,
-                Some(subject),
-                VaultError::SubjectNotFound,
-            ));
+            return Err(refuse(VaultError::SubjectNotFound));
         };
         let now = self.now();
         let start = match at {
