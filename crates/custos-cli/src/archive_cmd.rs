@@ -256,6 +256,9 @@ enum Line {
         ip_hash: Option<Vec<u8>>,
         user_agent: Option<String>,
         at: i64,
+        /// Absent from archives written before it was recorded (issue 13.2).
+        #[serde(default = "unknown_recorder")]
+        recorded_by: String,
     },
     Request {
         id: Uuid,
@@ -432,6 +435,7 @@ fn to_line(row: ArchiveRow) -> Line {
             ip_hash: e.ip_hash.map(|h| h.to_vec()),
             user_agent: e.user_agent,
             at: micros(e.at),
+            recorded_by: e.recorded_by,
         },
         ArchiveRow::Request(r) => Line::Request {
             id: r.id,
@@ -541,6 +545,10 @@ fn to_line(row: ArchiveRow) -> Line {
             signature: c.signature.to_vec(),
         },
     }
+}
+
+fn unknown_recorder() -> String {
+    "unknown".to_owned()
 }
 
 fn bad(what: &str) -> anyhow::Error {
@@ -662,6 +670,7 @@ fn from_line(line: Line) -> anyhow::Result<ArchiveRow> {
             ip_hash,
             user_agent,
             at,
+            recorded_by,
         } => ArchiveRow::Consent(ConsentEvent {
             id,
             subject: SubjectId(subject),
@@ -673,6 +682,7 @@ fn from_line(line: Line) -> anyhow::Result<ArchiveRow> {
             ip_hash: ip_hash.map(h32).transpose()?,
             user_agent,
             at: ts(at)?,
+            recorded_by,
         }),
         Line::Request {
             id,

@@ -368,6 +368,7 @@ mod tests {
                 &WriteRequest {
                     jurisdiction: None,
                     settings: Default::default(),
+                    consents: Vec::new(),
                     records: vec![NewRecord {
                         category: "user.contact.email".into(),
                         value: serde_json::json!("claire@example.org"),

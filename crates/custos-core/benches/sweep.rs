@@ -118,6 +118,7 @@ fn build(n: usize, tenant: &TenantId) -> SqliteStore {
                 subject: &subject,
                 records: &recs,
                 index: &[],
+                consents: &[],
                 audit: &audit,
                 idempotency: None,
             })

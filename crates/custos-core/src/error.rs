@@ -59,6 +59,11 @@ pub enum VaultError {
     /// lists the roles that may (`sends_lifecycle_events`, issue 17.2).
     #[error("role `{0}` may not send lifecycle events")]
     EventRoleNotAllowed(String),
+    /// The caller's role may not record a consent grant for a person (issue 13.2):
+    /// only the person, admin keys and roles the policy declares with
+    /// `records_consent` may.
+    #[error("role `{0}` may not record consent on a person's behalf")]
+    ConsentGrantNotAllowed(String),
 }
 
 impl VaultError {
@@ -80,6 +85,7 @@ impl VaultError {
             VaultError::TooManyAttempts => "VAULT-0014",
             VaultError::ContractNotFound => "CONTRACT-0001",
             VaultError::EventRoleNotAllowed(_) => "VAULT-0216",
+            VaultError::ConsentGrantNotAllowed(_) => "VAULT-0204",
         }
     }
 }

@@ -22,11 +22,15 @@ pub const PRIVACY_CENTER_KEY: &str = "privacy-center";
 
 /// The actor for a signed-in person. Admin so that it may export and fulfil the
 /// person's own requests; the edge never hands it another subject.
+/// The role of the person themselves (privacy center, signed links): never a
+/// policy recipient, so no API key can claim it.
+pub const PERSON_ROLE: &str = "data_subject";
+
 pub fn privacy_center_actor(tenant: &TenantId) -> Actor {
     Actor {
         tenant: tenant.clone(),
         key_id: PRIVACY_CENTER_KEY.into(),
-        role: "data_subject".into(),
+        role: PERSON_ROLE.into(),
         purposes: Vec::new(),
         admin: true,
     }

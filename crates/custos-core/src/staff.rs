@@ -132,6 +132,7 @@ mod tests {
                 &WriteRequest {
                     jurisdiction: None,
                     settings: Default::default(),
+                    consents: Vec::new(),
                     records: vec![
                         record("user.contact.email", "camille@example.fr"),
                         record("user.contact.phone_number", "+33612345678"),

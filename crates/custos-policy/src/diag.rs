@@ -54,6 +54,8 @@ pub enum Code {
     DoubtfulTransfer,
     /// The policy says personal data is never sold, and a recipient is a buyer (L-5).
     SoldDespiteNeverSold,
+    /// `records_consent` on a recipient that is not the controller's own service.
+    ThirdPartyRecordsConsent,
 }
 
 impl Code {
@@ -81,6 +83,7 @@ impl Code {
             Code::InconsistentTerms => "POL-0020",
             Code::DoubtfulTransfer => "POL-0021",
             Code::SoldDespiteNeverSold => "POL-0100",
+            Code::ThirdPartyRecordsConsent => "POL-0101",
         }
     }
 

@@ -683,6 +683,14 @@ pub struct Recipient {
     /// Only roles with this set (and admin keys) may; default: none.
     #[serde(default)]
     pub sends_lifecycle_events: bool,
+    /// May record a consent *grant* on the person's behalf: the controller's own
+    /// sign-up or marketing service relaying the person's tick on its form (V-2,
+    /// L-5, issue 13.2). Only `internal` recipients may (POL-0101): a recipient
+    /// that benefits from a consent can never grant it to itself. Withdrawals and
+    /// objections may be recorded by any key; grants otherwise come only from the
+    /// person (privacy center, signed links) and admin keys. Default: false.
+    #[serde(default)]
+    pub records_consent: bool,
 }
 
 impl Recipient {

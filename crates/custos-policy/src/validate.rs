@@ -476,6 +476,24 @@ impl Validator<'_> {
                     Some("remove the recipient, or drop never_sold if data really is sold".into()),
                 );
             }
+            if id == "data_subject" {
+                self.report(
+                    Code::BadName,
+                    &rp,
+                    "`data_subject` is reserved for the person themselves; name the recipient otherwise".into(),
+                    None,
+                );
+            }
+            if r.records_consent && r.kind != RecipientKind::Internal {
+                self.report(
+                    Code::ThirdPartyRecordsConsent,
+                    &rp.clone().key("records_consent"),
+                    format!(
+                        "recipient `{id}` is not the controller's own service; it may not record consent on a person's behalf"
+                    ),
+                    Some("only internal recipients (the controller's sign-up or marketing service) may set records_consent".into()),
+                );
+            }
             if r.kind == RecipientKind::Partner && !r.requires_consent {
                 self.report(
                     Code::PartnerWithoutConsent,

@@ -339,7 +339,15 @@ fn schemas() -> Value {
             "jurisdiction": { "type": "string", "description": "Only when creating a subject. Its `min_age` gates birth dates (V-5, L-10)" },
             "records": { "type": "array", "minItems": 1, "maxItems": 1000, "items": { "$ref": "#/components/schemas/NewRecord" } },
             "settings": { "type": "object", "additionalProperties": { "type": "boolean" }, "default": {}, "example": { "gps_enabled": true },
-                "description": "Customer settings and device permissions in force for this write. A category with `requires_setting` (precise location: S-2, L-2) is accepted only when its setting is `true` here" } } },
+                "description": "Customer settings and device permissions in force for this write. A category with `requires_setting` (precise location: S-2, L-2) is accepted only when its setting is `true` here" },
+            "consents": { "type": "array", "default": [], "items": { "$ref": "#/components/schemas/CarriedConsent" },
+                "description": "The person's consent as given on the client's form, for purposes that rest on consent; recorded first, in the same transaction. Without a current consent a write for such a purpose is refused (VAULT-0203). Only roles with `records_consent` (and admin keys) may carry one (403 VAULT-0204)" } } },
+        "CarriedConsent": { "type": "object", "required": ["purpose", "notice_text", "channel"], "additionalProperties": false, "properties": {
+            "purpose": { "type": "string" },
+            "notice_text": { "type": "string", "description": "The exact text the form showed; only its SHA-256 is stored" },
+            "channel": { "type": "string", "enum": ["web", "app", "email", "email_link", "phone", "paper", "gpc", "operator", "api", "privacy_center"] },
+            "ip": { "type": "string", "description": "Only a keyed hash is stored" },
+            "user_agent": { "type": "string", "maxLength": 512 } } },
         "NewRecord": { "type": "object", "required": ["category", "value", "purpose"], "additionalProperties": false, "properties": {
             "category": { "type": "string", "example": "user.contact.email" },
             "value": { "description": "A string for text-like shapes; a number, boolean or any JSON per the category's shape" },
@@ -370,7 +378,8 @@ fn schemas() -> Value {
             "kind": { "type": "string", "enum": ["granted", "withdrawn", "objected", "objection_lifted"] },
             "policy_version": { "type": "integer" }, "notice_hash": { "type": "string" }, "notice_text": { "type": ["string", "null"] },
             "channel": { "type": "string" }, "ip_hashed": { "type": "boolean" }, "user_agent": { "type": ["string", "null"] },
-            "at": { "type": "string", "format": "date-time" } } },
+            "at": { "type": "string", "format": "date-time" },
+            "recorded_by": { "type": "string", "description": "`data_subject` (the person), `admin`, or the policy role that relayed it" } } },
         "NewRequest": { "type": "object", "required": ["right", "channel"], "additionalProperties": false, "properties": {
             "right": { "type": "string", "enum": ["access", "rectification", "erasure", "portability", "restriction", "objection", "consent_withdrawal"] },
             "subject": { "type": "string", "format": "uuid" }, "jurisdiction": { "type": "string" },

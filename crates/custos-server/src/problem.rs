@@ -126,6 +126,9 @@ impl From<VaultError> for ApiError {
             VaultError::EventRoleNotAllowed(_) => {
                 (StatusCode::FORBIDDEN, "Role may not send lifecycle events")
             }
+            VaultError::ConsentGrantNotAllowed(_) => {
+                (StatusCode::FORBIDDEN, "Role may not record consent")
+            }
         };
         let detail = match &e {
             // Internal details go to the log (with the request id), not to the client.

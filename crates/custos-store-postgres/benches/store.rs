@@ -107,6 +107,7 @@ fn write(store: &PostgresStore, tenant: &TenantId, i: &Input) {
             subject: &i.subject,
             records: &i.records,
             index: &i.index,
+            consents: &[],
             audit: &i.audit,
             idempotency: None,
         })

@@ -170,26 +170,7 @@ fn insert(s: &mut Session<'_, Transaction<'_>>, tenant: &TenantId, row: &Archive
                 ],
             )?;
         }
-        ArchiveRow::Consent(e) => {
-            s.execute(
-                "INSERT INTO consent_events (tenant, id, subject, purpose, kind, policy_version, \
-                 notice_hash, channel, ip_hash, user_agent, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                &[
-                    &t,
-                    &id_text(e.id),
-                    &id_text(e.subject.0),
-                    &e.purpose,
-                    &e.kind.as_str(),
-                    &i64::from(e.policy_version),
-                    &e.notice_hash.as_slice(),
-                    &e.channel,
-                    &e.ip_hash.as_ref().map(|h| h.as_slice()),
-                    &e.user_agent,
-                    &micros(e.at),
-                ],
-            )?;
-        }
+        ArchiveRow::Consent(e) => crate::consent::insert_in(s, tenant, e)?,
         ArchiveRow::Request(r) => insert_request(s, tenant, r)?,
         ArchiveRow::Outbox(m) => insert_outbox(s, tenant, m)?,
         ArchiveRow::Idempotency(r) => {
@@ -392,7 +373,7 @@ impl ArchiveStore for PostgresStore {
         stream(
             tx,
             "SELECT id, subject, purpose, kind, policy_version, notice_hash, channel, ip_hash, \
-             user_agent, at FROM consent_events WHERE tenant = $1 ORDER BY id",
+             user_agent, at, recorded_by FROM consent_events WHERE tenant = $1 ORDER BY id",
             t,
             sink,
             |r| crate::consent::decode(r).map(ArchiveRow::Consent),

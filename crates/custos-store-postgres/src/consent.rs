@@ -16,7 +16,7 @@ macro_rules! select_consent {
     ($tail:literal) => {
         concat!(
             "SELECT id, subject, purpose, kind, policy_version, notice_hash, channel, ip_hash, \
-             user_agent, at FROM consent_events ",
+             user_agent, at, recorded_by FROM consent_events ",
             $tail
         )
     };
@@ -43,7 +43,37 @@ pub(crate) fn decode(row: &Row) -> Result<ConsentEvent> {
         ip_hash,
         user_agent: get(row, 8)?,
         at: from_micros(get(row, 9)?).ok_or_else(|| corrupt(9, "timestamp out of range"))?,
+        recorded_by: get(row, 10)?,
     })
+}
+
+/// Inserts one ledger event inside the caller's transaction: the one insert the
+/// ledger, subject writes carrying consent and archive imports share.
+pub(crate) fn insert_in<C: postgres::GenericClient>(
+    s: &mut crate::codec::Session<'_, C>,
+    tenant: &TenantId,
+    e: &ConsentEvent,
+) -> Result<()> {
+    s.execute(
+        "INSERT INTO consent_events (tenant, id, subject, purpose, kind, policy_version, \
+         notice_hash, channel, ip_hash, user_agent, at, recorded_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        &[
+            &tenant.as_str(),
+            &id_text(e.id),
+            &id_text(e.subject.0),
+            &e.purpose,
+            &e.kind.as_str(),
+            &i64::from(e.policy_version),
+            &e.notice_hash.as_slice(),
+            &e.channel,
+            &e.ip_hash.as_ref().map(|h| h.as_slice()),
+            &e.user_agent,
+            &micros(e.at),
+            &e.recorded_by,
+        ],
+    )?;
+    Ok(())
 }
 
 impl ConsentStore for PostgresStore {
@@ -55,24 +85,7 @@ impl ConsentStore for PostgresStore {
     ) -> Result<AuditRef> {
         self.write(|s| {
             require_live_subject(s, tenant, e.subject)?;
-            s.execute(
-                "INSERT INTO consent_events (tenant, id, subject, purpose, kind, policy_version, \
-                 notice_hash, channel, ip_hash, user_agent, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                &[
-                    &tenant.as_str(),
-                    &id_text(e.id),
-                    &id_text(e.subject.0),
-                    &e.purpose,
-                    &e.kind.as_str(),
-                    &i64::from(e.policy_version),
-                    &e.notice_hash.as_slice(),
-                    &e.channel,
-                    &e.ip_hash.as_ref().map(|h| h.as_slice()),
-                    &e.user_agent,
-                    &micros(e.at),
-                ],
-            )?;
+            insert_in(s, tenant, e)?;
             append_audit(s, tenant, audit)
         })
     }

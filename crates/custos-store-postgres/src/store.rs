@@ -540,6 +540,15 @@ fn insert_records_and_index(
     s: &mut Session<'_, Transaction<'_>>,
     write: &SubjectWrite<'_>,
 ) -> Result<()> {
+    // The consent a write carries goes in first: the records rest on it (issue 13.1).
+    for e in write.consents {
+        if e.subject != write.subject.id {
+            return Err(StoreError::Conflict(
+                "a consent event names a subject other than the one written".to_owned(),
+            ));
+        }
+        crate::consent::insert_in(s, write.tenant, e)?;
+    }
     let tenant = write.tenant.as_str();
     let subject = id_text(write.subject.id.0);
     if !write.records.is_empty() {

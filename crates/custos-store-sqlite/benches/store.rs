@@ -103,6 +103,7 @@ fn write(store: &SqliteStore, tenant: &TenantId, i: &Input) {
             subject: &i.subject,
             records: &i.records,
             index: &i.index,
+            consents: &[],
             audit: &i.audit,
             idempotency: None,
         })

@@ -335,25 +335,7 @@ fn insert_raw(
                 entry.hash.as_slice(),
                 IdText::new(subject.0)
             ]),
-        ArchiveRow::Consent(e) => tx
-            .prepare_cached(&format!(
-                "INSERT INTO consent_events (tenant, {}) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                consent::COLUMNS
-            ))?
-            .execute(params![
-                t,
-                IdText::new(e.id),
-                IdText::new(e.subject.0),
-                e.purpose,
-                e.kind.as_str(),
-                e.policy_version,
-                e.notice_hash.as_slice(),
-                e.channel,
-                e.ip_hash.as_ref().map(|h| h.as_slice()),
-                e.user_agent,
-                micros(e.at)
-            ]),
+        ArchiveRow::Consent(e) => consent::insert_in(tx, tenant, e),
         ArchiveRow::Request(r) => tx
             .prepare_cached(&format!(
                 "INSERT INTO rights_requests (tenant, {}) \

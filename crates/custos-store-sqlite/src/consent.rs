@@ -11,8 +11,8 @@ use crate::SqliteStore;
 use crate::codec::{IdText, db, hash32, subject_id};
 use crate::store::{append_audit_in, select_subject_in};
 
-pub(crate) const COLUMNS: &str =
-    "id, subject, purpose, kind, policy_version, notice_hash, channel, ip_hash, user_agent, at";
+pub(crate) const COLUMNS: &str = "id, subject, purpose, kind, policy_version, notice_hash, channel, ip_hash, user_agent, at, \
+     recorded_by";
 
 pub(crate) fn decode(row: &Row<'_>) -> rusqlite::Result<ConsentEvent> {
     let bad = |i: usize, what: &'static str| {
@@ -42,6 +42,36 @@ pub(crate) fn decode(row: &Row<'_>) -> rusqlite::Result<ConsentEvent> {
         },
         user_agent: row.get(8)?,
         at: from_micros(row.get(9)?).ok_or_else(|| bad(9, "timestamp out of range"))?,
+        recorded_by: row.get(10)?,
+    })
+}
+
+/// Inserts one ledger event inside the caller's transaction: the one insert the
+/// ledger, subject writes carrying consent and archive imports share.
+pub(crate) fn insert_in(
+    conn: &rusqlite::Connection,
+    tenant: &TenantId,
+    e: &ConsentEvent,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO consent_events (tenant, {COLUMNS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ))
+    .and_then(|mut st| {
+        st.execute(params![
+            tenant.as_str(),
+            IdText::new(e.id),
+            subject_id(e.subject),
+            e.purpose,
+            e.kind.as_str(),
+            e.policy_version,
+            e.notice_hash.as_slice(),
+            e.channel,
+            e.ip_hash.as_ref().map(|h| h.as_slice()),
+            e.user_agent,
+            micros(e.at),
+            e.recorded_by,
+        ])
     })
 }
 
@@ -57,25 +87,7 @@ impl ConsentStore for SqliteStore {
                 Some(s) if s.state != SubjectState::Erased => {}
                 _ => return Err(StoreError::NotFound("subject".to_owned())),
             }
-            tx.prepare_cached(&format!(
-                "INSERT INTO consent_events (tenant, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-            ))
-            .and_then(|mut st| {
-                st.execute(params![
-                    tenant.as_str(),
-                    IdText::new(e.id),
-                    subject_id(e.subject),
-                    e.purpose,
-                    e.kind.as_str(),
-                    e.policy_version,
-                    e.notice_hash.as_slice(),
-                    e.channel,
-                    e.ip_hash.as_ref().map(|h| h.as_slice()),
-                    e.user_agent,
-                    micros(e.at),
-                ])
-            })
-            .map_err(db)?;
+            insert_in(tx, tenant, e).map_err(db)?;
             append_audit_in(tx, tenant, audit)
         })
     }

@@ -484,6 +484,15 @@ fn insert_idempotency(conn: &Connection, tenant: &TenantId, r: &IdempotentRespon
 
 /// Inserts a write's records and blind-index entries, all for `write.subject.id`.
 fn insert_records_and_index(conn: &Connection, write: &SubjectWrite<'_>) -> Result<()> {
+    // The consent a write carries goes in first: the records rest on it (issue 13.1).
+    for e in write.consents {
+        if e.subject != write.subject.id {
+            return Err(StoreError::Conflict(
+                "a consent event names a subject other than the one written".to_owned(),
+            ));
+        }
+        crate::consent::insert_in(conn, write.tenant, e).map_err(db)?;
+    }
     let tenant = write.tenant.as_str();
     let subject = subject_id(write.subject.id);
     let mut insert_record = conn

@@ -178,6 +178,7 @@ fn create<S: Store>(
             subject,
             records: &records,
             index,
+            consents: &[],
             audit: &audit,
             idempotency: None,
         })
@@ -461,6 +462,7 @@ pub fn subjects<S: Store>(store: S) {
             subject: &s,
             records: &more,
             index: std::slice::from_ref(&work_email),
+            consents: &[],
             audit: &draft("write", Some(s.id), &["user.contact.email"]),
             idempotency: None,
         })
@@ -480,6 +482,7 @@ pub fn subjects<S: Store>(store: S) {
             subject: &missing,
             records: &[record(missing.id, "user.name")],
             index: &[index("user.name", 4)],
+            consents: &[],
             audit: &draft("write", Some(missing.id), &["user.name"]),
             idempotency: None,
         }),
@@ -505,6 +508,7 @@ pub fn subjects<S: Store>(store: S) {
             subject: &erased,
             records: &[record(erased.id, "user.name")],
             index: &[],
+            consents: &[],
             audit: &draft("write", Some(erased.id), &["user.name"]),
             idempotency: None,
         }),
@@ -594,6 +598,7 @@ pub fn every_audited_method_appends_one_entry<S: Store>(store: S) {
         subject: &s,
         records: &records,
         index: &[index("user.name", 5)],
+        consents: &[],
         audit: &d,
         idempotency: None,
     };
@@ -604,6 +609,7 @@ pub fn every_audited_method_appends_one_entry<S: Store>(store: S) {
     let w = SubjectWrite {
         records: &more,
         index: &[],
+        consents: &[],
         audit: &d,
         ..w
     };
@@ -710,6 +716,7 @@ pub fn tenant_isolation<S: Store>(store: S) {
             subject: &subject_row(1),
             records: &[],
             index: &[],
+            consents: &[],
             audit: &draft("write", None, &[]),
             idempotency: Some(&idem("shared-key")),
         })
@@ -742,6 +749,7 @@ pub fn tenant_isolation<S: Store>(store: S) {
             subject: &s,
             records: &[record(s.id, "user.name")],
             index: &[index("user.name", 6)],
+            consents: &[],
             audit: &draft("write", Some(s.id), &["user.name"]),
             idempotency: None,
         }),
@@ -783,6 +791,7 @@ pub fn tenant_isolation<S: Store>(store: S) {
             subject: &subject_row(1),
             records: &[],
             index: std::slice::from_ref(&email),
+            consents: &[],
             audit: &draft("write", None, &[]),
             idempotency: Some(&idem("shared-key")),
         })
@@ -837,6 +846,7 @@ pub fn rollback_on_duplicate_record<S: Store>(store: S) {
         subject: &s,
         records: &[first, second],
         index: std::slice::from_ref(&idx),
+        consents: &[],
         audit: &draft("write", Some(s.id), &["user.name"]),
         idempotency: Some(&idem("dup-records")),
     });
@@ -867,6 +877,7 @@ pub fn rollback_on_reused_idempotency_key<S: Store>(store: S) {
             subject: &first,
             records: &[record(first.id, "user.name")],
             index: &[],
+            consents: &[],
             audit: &draft("write", Some(first.id), &["user.name"]),
             idempotency: Some(&idem("once")),
         })
@@ -884,6 +895,7 @@ pub fn rollback_on_reused_idempotency_key<S: Store>(store: S) {
                 record(s.id, "user.contact.email"),
             ],
             index: std::slice::from_ref(&idx),
+            consents: &[],
             audit: &draft("write", Some(s.id), &["user.name"]),
             idempotency: Some(&idem("once")),
         }),
@@ -911,6 +923,7 @@ pub fn idempotency<S: Store>(store: S) {
             subject: &s,
             records: &[],
             index: &[],
+            consents: &[],
             audit: &draft("write", Some(s.id), &[]),
             idempotency: Some(&stored),
         })
@@ -930,6 +943,7 @@ pub fn idempotency<S: Store>(store: S) {
             subject: &again,
             records: &[],
             index: &[],
+            consents: &[],
             audit: &draft("write", Some(again.id), &[]),
             idempotency: Some(&replay),
         }),
@@ -1067,6 +1081,7 @@ pub fn counts<S: Store>(store: S) {
             subject: &s2,
             records: &[record(s2.id, "b"), record(s2.id, "b")],
             index: &[],
+            consents: &[],
             audit: &draft("write", Some(s2.id), &["b"]),
             idempotency: None,
         })
@@ -1142,6 +1157,7 @@ pub fn timestamps_round_trip_microseconds<S: Store>(store: S) {
             subject: &s,
             records: &[r.clone(), r2.clone()],
             index: &[],
+            consents: &[],
             audit: &d,
             idempotency: Some(&response),
         })

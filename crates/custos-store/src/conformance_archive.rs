@@ -109,6 +109,7 @@ fn subject<S: Store>(store: &S, tenant: &TenantId) -> (SubjectId, Vec<Record>) {
             subject: &s,
             records: &records,
             index: &[],
+            consents: &[],
             audit: &draft("write", Some(id)),
             idempotency: None,
         })

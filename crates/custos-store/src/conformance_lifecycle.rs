@@ -107,6 +107,7 @@ fn subject<S: Store>(store: &S, tenant: &TenantId) -> (SubjectId, Vec<Record>) {
             subject: &s,
             records: &records,
             index: &[entry("email", 1)],
+            consents: &[],
             audit: &draft("write", id),
             idempotency: None,
         })

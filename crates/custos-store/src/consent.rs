@@ -54,6 +54,10 @@ pub struct ConsentEvent {
     pub ip_hash: Option<[u8; 32]>,
     pub user_agent: Option<String>,
     pub at: Timestamp,
+    /// Who recorded it: `data_subject` (the person, through the privacy center or
+    /// a signed link), `admin`, or the policy role of the API key that relayed it
+    /// (issue 13.2: the ledger shows who recorded each event).
+    pub recorded_by: String,
 }
 
 /// Consent-ledger storage. The methods default to "not supported" so a backend

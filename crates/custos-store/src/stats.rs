@@ -281,6 +281,7 @@ pub mod conformance {
                     category: "user.email".to_owned(),
                     hash: [7; 32],
                 }],
+                consents: &[],
                 audit: &draft("write"),
                 idempotency: None,
             })

@@ -186,6 +186,9 @@ pub struct SubjectWrite<'a> {
     pub subject: &'a Subject,
     pub records: &'a [Record],
     pub index: &'a [BlindIndexEntry],
+    /// Consent the write carries (the person's tick on the client's form): stored
+    /// first, in the same transaction as the records it allows (issue 13.1).
+    pub consents: &'a [crate::ConsentEvent],
     pub audit: &'a AuditDraft,
     pub idempotency: Option<&'a IdempotentResponse>,
 }

@@ -52,6 +52,7 @@ fn contracts_list_show_and_tick_from_the_command_line() {
                 &WriteRequest {
                     jurisdiction: None,
                     settings: Default::default(),
+                    consents: Vec::new(),
                     records: vec![NewRecord {
                         category: "user.contact.email".into(),
                         value: json!("alice@example.com"),

@@ -26,6 +26,7 @@ pub fn ten_fields(i: usize) -> WriteRequest {
     WriteRequest {
         jurisdiction: None,
         settings: Default::default(),
+        consents: Vec::new(),
         records: vec![
             rec("user.name", json!(format!("Person {i}"))),
             rec(

@@ -7,7 +7,7 @@
 
 use custos_crypto::{blind_index, ct_eq};
 use custos_policy::Policy;
-use custos_policy::model::{Art9Condition, Basis};
+use custos_policy::model::{Art9Condition, Basis, RecipientKind};
 use custos_policy::names::pattern_matches;
 use custos_store::{
     AuditRef, ConsentEvent, ConsentKind, ConsentStore, Outcome, Store, SubjectId, SubjectState,
@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Actor, RequestCtx, Vault};
 use crate::error::{FieldError, VaultError};
+use crate::tenant::ActivePolicy;
 
 /// What the person did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -86,6 +87,8 @@ pub struct ConsentReceipt {
     pub ip_hashed: bool,
     pub user_agent: Option<String>,
     pub at: Timestamp,
+    /// Who recorded it: `data_subject`, `admin` or the relaying role (issue 13.2).
+    pub recorded_by: String,
 }
 
 /// Current consent state of one purpose, derived from the ledger.
@@ -163,27 +166,65 @@ pub fn purpose_notice_text(policy: &Policy, purpose: &str) -> Option<String> {
     ))
 }
 
-impl<S: Store + ConsentStore + custos_store::RetentionStore> Vault<S> {
-    /// Records a consent decision for a subject.
-    pub fn record_consent(
+/// Who recorded a ledger event, as the ledger shows it (issue 13.2).
+fn recorder(actor: &Actor) -> String {
+    if actor.role == crate::self_service::PERSON_ROLE {
+        crate::self_service::PERSON_ROLE.to_owned()
+    } else if actor.admin {
+        "admin".to_owned()
+    } else {
+        actor.role.clone()
+    }
+}
+
+/// Whether `actor` may record a consent *grant* (issue 13.2): the person (privacy
+/// center, signed links), an admin key (an operator entering a paper form), or a
+/// policy role declared with `records_consent` — only ever an internal recipient
+/// (POL-0101), so no partner or integration can give itself a consent. Anyone may
+/// record a withdrawal or an objection: withdrawing is as easy as giving.
+pub fn may_record_grant(policy: &Policy, actor: &Actor) -> bool {
+    actor.admin
+        || actor.role == crate::self_service::PERSON_ROLE
+        || policy
+            .recipient
+            .get(&actor.role)
+            .is_some_and(|r| r.records_consent && r.kind == RecipientKind::Internal)
+}
+
+impl<S: Store> Vault<S> {
+    /// Checks a consent decision and builds its ledger event; nothing is stored.
+    /// `at` prefixes the problems' pointers (`/consents/0` for a consent a write
+    /// carries). A grant by a role that may not record one is refused and audited.
+    pub(crate) fn consent_event(
         &self,
         actor: &Actor,
+        active: &ActivePolicy,
         subject: SubjectId,
         input: &ConsentInput,
+        at: &str,
         ctx: &RequestCtx,
-    ) -> Result<ConsentReceipt, VaultError> {
-        let active = self.policy(&actor.tenant)?;
+    ) -> Result<(ConsentEvent, String), VaultError> {
         let policy = &active.policy;
         let mut problems = Vec::new();
         let mut problem = |pointer: &str, code: &'static str, detail: String| {
             problems.push(FieldError {
-                pointer: pointer.to_owned(),
+                pointer: format!("{at}{pointer}"),
                 code,
                 detail,
             });
         };
         if !policy.purpose.contains_key(&input.purpose) {
             return Err(VaultError::UnknownPurpose(input.purpose.clone()));
+        }
+        if input.action == ConsentAction::Grant && !may_record_grant(policy, actor) {
+            return Err(self.deny(
+                actor,
+                ctx,
+                "consent.granted",
+                Some(&input.purpose),
+                Some(subject),
+                VaultError::ConsentGrantNotAllowed(actor.role.clone()),
+            ));
         }
         match input.action {
             // Opt-out categories (P0-5) are switched off and on with withdraw/grant.
@@ -271,7 +312,54 @@ impl<S: Store + ConsentStore + custos_store::RetentionStore> Vault<S> {
             ip_hash,
             user_agent: input.user_agent.clone(),
             at: self.clock.now(),
+            recorded_by: recorder(actor),
         };
+        Ok((event, notice))
+    }
+
+    /// The ledger events of the consents a write carries (issue 13.1): each is a
+    /// grant checked like any other, with the form's own text.
+    pub(crate) fn carried_consents(
+        &self,
+        actor: &Actor,
+        active: &ActivePolicy,
+        subject: SubjectId,
+        req: &super::write::WriteRequest,
+        ctx: &RequestCtx,
+    ) -> Result<Vec<ConsentEvent>, VaultError> {
+        req.consents
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let input = ConsentInput {
+                    purpose: c.purpose.clone(),
+                    action: ConsentAction::Grant,
+                    channel: c.channel.clone(),
+                    notice_text: Some(c.notice_text.clone()),
+                    ip: c.ip.clone(),
+                    user_agent: c.user_agent.clone(),
+                };
+                let at = format!("/consents/{i}");
+                Ok(self
+                    .consent_event(actor, active, subject, &input, &at, ctx)?
+                    .0)
+            })
+            .collect()
+    }
+}
+
+impl<S: Store + ConsentStore + custos_store::RetentionStore> Vault<S> {
+    /// Records a consent decision for a subject.
+    pub fn record_consent(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        input: &ConsentInput,
+        ctx: &RequestCtx,
+    ) -> Result<ConsentReceipt, VaultError> {
+        let active = self.policy(&actor.tenant)?;
+        let policy = &active.policy;
+        let (event, notice) = self.consent_event(actor, &active, subject, input, "", ctx)?;
         self.append_event(actor, &event, ctx)?;
         // A withdrawal starts the clock of retention that counts from it.
         if matches!(input.action, ConsentAction::Withdraw)
@@ -442,7 +530,7 @@ impl<S: Store + ConsentStore + custos_store::RetentionStore> Vault<S> {
         let actor = Actor {
             tenant,
             key_id: "unsubscribe-link".into(),
-            role: "data_subject".into(),
+            role: crate::self_service::PERSON_ROLE.into(),
             purposes: Vec::new(),
             admin: false,
         };
@@ -508,5 +596,6 @@ fn receipt(e: &ConsentEvent, notice_text: Option<String>) -> ConsentReceipt {
         ip_hashed: e.ip_hash.is_some(),
         user_agent: e.user_agent.clone(),
         at: e.at,
+        recorded_by: e.recorded_by.clone(),
     }
 }

@@ -33,6 +33,7 @@ use super::Vault;
 use super::write::WriteRequest;
 use crate::consent::ConsentState;
 use crate::error::{FieldError, VaultError};
+use crate::tenant::ActivePolicy;
 
 /// Field code: the birth date puts the person under the jurisdiction's minimum age.
 pub const UNDER_AGE: &str = "VAULT-0180";
@@ -44,6 +45,11 @@ pub const SETTING_OFF: &str = "VAULT-0182";
 pub const NO_ART9_CONDITION: &str = "VAULT-0183";
 /// Field code: special-category data under explicit consent, and no live consent.
 pub const NO_EXPLICIT_CONSENT: &str = "VAULT-0184";
+
+/// Field code: the purpose rests on consent and the person's consent is not
+/// current (never given, or withdrawn), and the write does not carry it (P0-1,
+/// issue 13.1): consent gates collection, not only reads.
+pub const NO_CONSENT: &str = "VAULT-0203";
 
 /// Field code: a birth date in the future or more than [`MAX_AGE_YEARS`] years ago.
 pub const IMPOSSIBLE_BIRTH_DATE: &str = "VAULT-0200";
@@ -129,11 +135,12 @@ impl<S: Store> Vault<S> {
     pub(crate) fn collection_gates(
         &self,
         tenant: &TenantId,
-        policy: &Policy,
+        active: &ActivePolicy,
         subject: Option<SubjectId>,
         jurisdiction: Option<&str>,
         req: &WriteRequest,
     ) -> Result<Vec<FieldError>, VaultError> {
+        let policy = &active.policy;
         let mut out = Vec::new();
         let now = self.clock.now();
         let min = min_age(policy, jurisdiction);
@@ -177,12 +184,37 @@ impl<S: Store> Vault<S> {
                     ),
                 });
             }
+            // A consent the write carries counts as given: it is stored first, in
+            // the same transaction (issue 13.1).
             let consent = |purpose: &str| -> Result<ConsentState, VaultError> {
-                match subject {
-                    Some(id) => self.consent.consent(tenant, id, purpose),
-                    None => Ok(ConsentState::NeverAsked),
+                if req.consents.iter().any(|c| c.purpose == purpose) {
+                    return Ok(ConsentState::Granted);
+                }
+                // A version that asks re-consent makes older grants not count (V-6),
+                // for collection as for reads.
+                match (subject, active.reconsent_since.get(purpose)) {
+                    (None, _) => Ok(ConsentState::NeverAsked),
+                    (Some(id), Some(&since)) => {
+                        self.consent.consent_since(tenant, id, purpose, since)
+                    }
+                    (Some(id), None) => self.consent.consent(tenant, id, purpose),
                 }
             };
+            // Special categories have their own, stricter consent gate below.
+            if cat.sensitivity != Sensitivity::Special
+                && super::consent::needs_consent(policy, &r.purpose)
+                && consent(&r.purpose)? != ConsentState::Granted
+            {
+                out.push(FieldError {
+                    pointer: at("purpose"),
+                    code: NO_CONSENT,
+                    detail: format!(
+                        "purpose `{}` rests on consent and the person has not given it (or withdrew it); \
+                         carry it in `consents` with the text the person saw, or record it first",
+                        r.purpose
+                    ),
+                });
+            }
             if cat.opt_out && consent(&r.purpose)? == ConsentState::Withdrawn {
                 out.push(FieldError {
                     pointer: at("category"),

@@ -260,6 +260,7 @@ impl<S: Store + LifecycleStore + custos_store::RequestStore> Vault<S> {
         let as_write = WriteRequest {
             jurisdiction: None,
             settings: Default::default(),
+            consents: Vec::new(),
             records: vec![NewRecord {
                 category: old.category.clone(),
                 value: value.clone(),
@@ -289,7 +290,7 @@ impl<S: Store + LifecycleStore + custos_store::RequestStore> Vault<S> {
         }
         let gate_problems = self.collection_gates(
             &actor.tenant,
-            &policy.policy,
+            &policy,
             Some(subject),
             row.jurisdiction.as_deref(),
             &as_write,

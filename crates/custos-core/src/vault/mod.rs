@@ -28,7 +28,7 @@ use crate::error::VaultError;
 use crate::tenant::{ActivePolicy, PolicyCache};
 
 pub use read::{ReadOutcome, ReadValue, Withheld, WithheldReason};
-pub use write::{NewRecord, WriteOutcome, WriteRequest, Written};
+pub use write::{CarriedConsent, NewRecord, WriteOutcome, WriteRequest, Written};
 
 /// Who is calling: resolved from an API key by the edge.
 #[derive(Debug, Clone)]

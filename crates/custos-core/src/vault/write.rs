@@ -53,6 +53,28 @@ pub struct WriteRequest {
     /// when its setting is on (S-2, L-2).
     #[serde(default)]
     pub settings: std::collections::BTreeMap<String, bool>,
+    /// The person's consent, as given on the client's form, for purposes that rest
+    /// on consent: recorded first, in the same transaction as the records (issue
+    /// 13.1). Only a role allowed to record consent may carry it (issue 13.2).
+    #[serde(default)]
+    pub consents: Vec<CarriedConsent>,
+}
+
+/// A consent the person gave on the client's own form, carried by the write that
+/// collects the data it allows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarriedConsent {
+    pub purpose: String,
+    /// The exact text the form showed: required, so a receipt never claims a
+    /// notice nobody gave.
+    pub notice_text: String,
+    /// How it was given (`web`, `app`, …).
+    pub channel: String,
+    #[serde(default)]
+    pub ip: Option<String>,
+    #[serde(default)]
+    pub user_agent: Option<String>,
 }
 
 /// What was written.
@@ -158,7 +180,7 @@ impl<S: Store> Vault<S> {
         // Age, opt-out, settings and Art. 9 gates (gates.rs): nothing is written on failure.
         let gate_problems = self.collection_gates(
             &actor.tenant,
-            &policy.policy,
+            &policy,
             existing,
             subject.jurisdiction.as_deref(),
             req,
@@ -166,6 +188,10 @@ impl<S: Store> Vault<S> {
         if !gate_problems.is_empty() {
             return Err(VaultError::Invalid(gate_problems));
         }
+
+        // The consent the write carries, checked like any consent (who may grant,
+        // channel, text); an unacceptable one refuses the whole write.
+        let consents = self.carried_consents(actor, &policy, subject.id, req, ctx)?;
 
         let mut records = Vec::with_capacity(req.records.len());
         let mut index = Vec::new();
@@ -229,6 +255,14 @@ impl<S: Store> Vault<S> {
         } else {
             "records added".into()
         };
+        if !consents.is_empty() {
+            let purposes: Vec<&str> = consents.iter().map(|e| e.purpose.as_str()).collect();
+            audit.reason = format!(
+                "{}; consent granted to {}",
+                audit.reason,
+                purposes.join(", ")
+            );
+        }
 
         let mut written = Written {
             subject: subject.id,
@@ -251,6 +285,7 @@ impl<S: Store> Vault<S> {
             subject: &subject,
             records: &records,
             index: &index,
+            consents: &consents,
             audit: &audit,
             idempotency: stored_response.as_ref(),
         };

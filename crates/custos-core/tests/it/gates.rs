@@ -368,12 +368,10 @@ fn health_data_without_its_condition_is_refused() {
         1,
     );
     let g = setup(&explicit);
+    // The device is known from the service itself (contract); the health purpose
+    // now rests on explicit consent, which nobody gave yet.
     let device = from(
-        request(&[(
-            "user.device.device_id",
-            json!("dev-1"),
-            "health_product_monitoring",
-        )]),
+        request(&[("user.device.device_id", json!("dev-1"), "service_provision")]),
         "device",
     );
     let s = g.create("operations", &device).unwrap();

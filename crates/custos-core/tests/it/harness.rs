@@ -122,6 +122,7 @@ requires_consent = true
 name = "Sales"
 kind = "internal"
 sends_lifecycle_events = true
+records_consent = true
 
 [recipient.support]
 name = "Support"
@@ -274,6 +275,7 @@ pub fn request(records: &[(&str, Value, &str)]) -> WriteRequest {
     WriteRequest {
         jurisdiction: None,
         settings: Default::default(),
+        consents: Vec::new(),
         records: records
             .iter()
             .map(|(c, v, p)| NewRecord {

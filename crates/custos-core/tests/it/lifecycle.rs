@@ -88,6 +88,7 @@ impl P {
         let req = WriteRequest {
             jurisdiction: None,
             settings: Default::default(),
+            consents: Vec::new(),
             records: vec![
                 rec("user.name", json!(name), "account", None),
                 rec("user.contact.email", json!(email), "account", None),

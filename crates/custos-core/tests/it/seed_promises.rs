@@ -38,6 +38,7 @@ fn create(h: &H, staff: &Actor, records: Vec<NewRecord>) -> SubjectId {
     let req = WriteRequest {
         jurisdiction: None,
         settings: Default::default(),
+        consents: Vec::new(),
         records,
     };
     h.vault
@@ -124,8 +125,14 @@ fn consent(h: &H, subject: SubjectId, purpose: &str, action: ConsentAction) {
         ip: None,
         user_agent: Some("test".into()),
     };
+    // Grants come from the person (here through the privacy center, issue 13.2);
+    // anyone's key may record a withdrawal or an objection.
+    let actor = match action {
+        ConsentAction::Grant => custos_core::self_service::privacy_center_actor(&h.tenant),
+        _ => h.actor("app"),
+    };
     h.vault
-        .record_consent(&h.actor("app"), subject, &input, &ctx())
+        .record_consent(&actor, subject, &input, &ctx())
         .unwrap();
 }
 
@@ -629,6 +636,7 @@ fn v_1_a_category_accepts_only_the_sources_its_policy_lists() {
     let req = |source: &str| WriteRequest {
         jurisdiction: None,
         settings: Default::default(),
+        consents: Vec::new(),
         records: vec![rec("user.name", json!("Ann"), "transactions", Some(source))],
     };
     // Plum Voice lists data_subject, offline and third_party for names; not partners.
@@ -801,4 +809,158 @@ fn p0_9_a_customer_who_never_comes_back_is_gone_on_time() {
         .map(|r| r.category)
         .collect();
     assert!(left.iter().all(|c| kept_by_law(c)), "{left:?}");
+}
+
+/// P0-1 (issue 13.1): identity and contact data for the newsletter and contact
+/// purposes are collected "with consent": without a current consent the write is
+/// refused and nothing is kept; a write may carry the consent the person gave on
+/// the client's form, recorded first with the text shown; after a withdrawal
+/// collection stops at once.
+#[test]
+fn p0_1_consent_gates_collection_not_only_reads() {
+    let h = with_policy(PLUME);
+    let marketing = h.actor("marketing_communication");
+    let sign_up = |consents: Vec<custos_core::vault::CarriedConsent>| WriteRequest {
+        jurisdiction: Some("FR".into()),
+        settings: Default::default(),
+        consents,
+        records: vec![rec(
+            "user.contact.email",
+            json!("lea@example.fr"),
+            "targeted_marketing",
+            None,
+        )],
+    };
+    let e = h
+        .vault
+        .create_subject(&marketing, &sign_up(Vec::new()), &ctx())
+        .unwrap_err();
+    let VaultError::Invalid(problems) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(problems[0].code, "VAULT-0203");
+    assert_eq!(problems[0].pointer, "/records/0/purpose");
+    assert_eq!(h.store.counts(&h.tenant).unwrap().subjects, 0);
+
+    let tick = custos_core::vault::CarriedConsent {
+        purpose: "targeted_marketing".into(),
+        notice_text: "Send me Plume's offers".into(),
+        channel: "web".into(),
+        ip: None,
+        user_agent: None,
+    };
+    let lea = h
+        .vault
+        .create_subject(&marketing, &sign_up(vec![tick.clone()]), &ctx())
+        .unwrap()
+        .written()
+        .subject;
+    let record = h.vault.consent_record(&h.staff("x"), lea, &ctx()).unwrap();
+    assert_eq!(record.events.len(), 1);
+    assert_eq!(record.events[0].kind, "granted");
+    assert_eq!(record.events[0].recorded_by, "marketing_communication");
+    assert!(!values(&h, "marketing_communication", lea, "targeted_marketing").is_empty());
+
+    consent(&h, lea, "targeted_marketing", ConsentAction::Withdraw);
+    let again = WriteRequest {
+        jurisdiction: None,
+        ..sign_up(Vec::new())
+    };
+    let e = h
+        .vault
+        .add_records(&marketing, lea, &again, &ctx())
+        .unwrap_err();
+    assert!(
+        matches!(&e, VaultError::Invalid(p) if p[0].code == "VAULT-0203"),
+        "{e:?}"
+    );
+    // The contract purpose is not gated by consent.
+    h.vault
+        .add_records(
+            &h.actor("sales_order_delivery"),
+            lea,
+            &WriteRequest {
+                jurisdiction: None,
+                records: vec![rec("user.name", json!("Léa"), "account", None)],
+                ..sign_up(Vec::new())
+            },
+            &ctx(),
+        )
+        .unwrap();
+}
+
+/// V-2 and L-5 (issue 13.2): partners receive data "only if the person agrees"
+/// (with express consent). The partner can never record that consent itself — not
+/// through the ledger, not inside a write; the person (privacy center) can, and
+/// the partner may still record a withdrawal. The ledger names who recorded each.
+#[test]
+fn v_2_a_partner_never_grants_itself_consent() {
+    let h = with_policy(PLUM_VOICE);
+    let sales = h.actor("sales");
+    let person = h
+        .vault
+        .create_subject(
+            &sales,
+            &WriteRequest {
+                jurisdiction: Some("US".into()),
+                settings: Default::default(),
+                consents: Vec::new(),
+                records: vec![rec("user.name", json!("Dana"), "inquiries", None)],
+            },
+            &ctx(),
+        )
+        .unwrap()
+        .written()
+        .subject;
+    let partner = h.actor("selected_partners");
+    let grant = ConsentInput {
+        purpose: "partner_sharing".into(),
+        action: ConsentAction::Grant,
+        channel: "web".into(),
+        notice_text: None,
+        ip: None,
+        user_agent: None,
+    };
+    let e = h
+        .vault
+        .record_consent(&partner, person, &grant, &ctx())
+        .unwrap_err();
+    assert!(matches!(e, VaultError::ConsentGrantNotAllowed(_)), "{e:?}");
+    assert!(values(&h, "selected_partners", person, "partner_sharing").is_empty());
+
+    let center = custos_core::self_service::privacy_center_actor(&h.tenant);
+    let receipt = h
+        .vault
+        .record_consent(&center, person, &grant, &ctx())
+        .unwrap();
+    assert_eq!(receipt.recorded_by, "data_subject");
+    assert!(!values(&h, "selected_partners", person, "partner_sharing").is_empty());
+    let withdraw = ConsentInput {
+        action: ConsentAction::Withdraw,
+        ..grant
+    };
+    let receipt = h
+        .vault
+        .record_consent(&partner, person, &withdraw, &ctx())
+        .unwrap();
+    assert_eq!(receipt.recorded_by, "selected_partners");
+    assert!(values(&h, "selected_partners", person, "partner_sharing").is_empty());
+
+    // A policy cannot make a third party a consent relay (POL-0101).
+    let relaying = PLUM_VOICE.replacen(
+        "requires_consent = true # V-2",
+        "requires_consent = true # V-2\nrecords_consent = true",
+        1,
+    );
+    assert_ne!(relaying, PLUM_VOICE);
+    let checked = custos_policy::check(&relaying, "plum-voice.toml");
+    assert!(
+        checked
+            .report
+            .diagnostics
+            .iter()
+            .any(|d| d.code.as_str() == "POL-0101"),
+        "{:?}",
+        checked.report.diagnostics
+    );
 }

@@ -375,6 +375,27 @@ fn recipients(p: &Policy) -> Option<Section> {
             "We share data with partners only with your consent.".to_owned(),
         ));
     }
+    // Issue 13.2: who may record a consent for the person, besides the person.
+    let relays: Vec<&str> = p
+        .recipient
+        .values()
+        .filter(|r| r.records_consent)
+        .map(|r| r.name.as_str())
+        .collect();
+    if p.purpose.values().any(|pu| pu.basis == Basis::Consent) {
+        let by = if relays.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; or our {} when you tick a consent box on their forms",
+                join_and(&relays)
+            )
+        };
+        blocks.push(Block::Paragraph(format!(
+            "Only you record your consent: in the privacy center, through a link we send you{by}. \
+             No partner or recipient can give it for you."
+        )));
+    }
     // L-5: `never_sold` is a promise `policy check` holds the recipients to (POL-0100).
     if p.never_sold {
         blocks.push(Block::Paragraph(

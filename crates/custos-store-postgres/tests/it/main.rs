@@ -103,6 +103,7 @@ fn fill(store: &PostgresStore, tenant: &TenantId) -> SubjectId {
             subject: &subject,
             records: &[],
             index: &[],
+            consents: &[],
             audit: &draft("write"),
             idempotency: None,
         })
@@ -326,6 +327,7 @@ fn consent(subject: SubjectId, kind: ConsentKind, secs: i64) -> ConsentEvent {
         ip_hash: Some([4; 32]),
         user_agent: None,
         at: at(secs),
+        recorded_by: "admin".to_owned(),
     }
 }
 

@@ -90,6 +90,7 @@ fn after_an_erasure_no_row_version_holds_the_wrapped_key_or_the_values() {
                 category: "email".to_owned(),
                 hash: [7; 32],
             }],
+            consents: &[],
             audit: &draft("write"),
             idempotency: None,
         })

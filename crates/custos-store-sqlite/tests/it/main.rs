@@ -65,6 +65,7 @@ fn fill(store: &SqliteStore, tenant: &TenantId) -> SubjectId {
             subject: &subject,
             records: &[],
             index: &[],
+            consents: &[],
             audit: &draft("write"),
             idempotency: None,
         })

@@ -63,6 +63,7 @@ fn plant(store: &SqliteStore, tenant: &TenantId) -> Planted {
                 category: "email".to_owned(),
                 hash,
             }],
+            consents: &[],
             audit: &draft("write"),
             idempotency: None,
         })
