@@ -48,6 +48,7 @@ macro_rules! conformance_tests {
             audit_chain_per_tenant,
             tenant_isolation,
             rollback_on_duplicate_record,
+            consents_carried_by_a_write,
             rollback_on_reused_idempotency_key,
             idempotency,
             rewrap_compare_and_set,
@@ -864,6 +865,71 @@ pub fn rollback_on_duplicate_record<S: Store>(store: S) {
         store.find_subjects(&t, &idx.category, &idx.hash).unwrap(),
         vec![s.id]
     );
+}
+
+fn grant(subject: SubjectId, purpose: &str) -> crate::ConsentEvent {
+    crate::ConsentEvent {
+        id: Uuid::new_v4(),
+        subject,
+        purpose: purpose.to_owned(),
+        kind: crate::ConsentKind::Granted,
+        policy_version: 1,
+        notice_hash: [7; 32],
+        channel: "web".to_owned(),
+        ip_hash: None,
+        user_agent: None,
+        at: at(3),
+        recorded_by: "marketing".to_owned(),
+    }
+}
+
+/// Consent a write carries is stored with its records in one transaction
+/// (issue 13.1): both are there after the write, neither after a failed one.
+pub fn consents_carried_by_a_write<S: Store + crate::ConsentStore>(store: S) {
+    let t = new_tenant(&store, "carried-consent");
+    let s = subject_row(1);
+    let records = [record(s.id, "user.contact.email")];
+    let carried = [grant(s.id, "newsletter")];
+    store
+        .create_subject(&SubjectWrite {
+            tenant: &t,
+            subject: &s,
+            records: &records,
+            index: &[],
+            consents: &carried,
+            audit: &draft("write", Some(s.id), &["user.contact.email"]),
+            idempotency: None,
+        })
+        .unwrap();
+    assert_eq!(store.consent_events(&t, s.id).unwrap(), carried.to_vec());
+
+    // A write whose records fail leaves no consent behind, and a consent naming
+    // another subject is refused.
+    let before = store.counts(&t).unwrap();
+    let other = subject_row(1);
+    for (records, consents) in [
+        (
+            vec![records[0].clone()],
+            vec![grant(s.id, "partner_offers")],
+        ),
+        (
+            vec![record(s.id, "user.name")],
+            vec![grant(other.id, "partner_offers")],
+        ),
+    ] {
+        let result = store.add_records(&SubjectWrite {
+            tenant: &t,
+            subject: &s,
+            records: &records,
+            index: &[],
+            consents: &consents,
+            audit: &draft("write", Some(s.id), &["user.name"]),
+            idempotency: None,
+        });
+        assert!(result.is_err(), "bad write accepted");
+        assert_eq!(store.counts(&t).unwrap(), before);
+        assert_eq!(store.consent_events(&t, s.id).unwrap(), carried.to_vec());
+    }
 }
 
 /// A create_subject with an idempotency key already used fails with Conflict
