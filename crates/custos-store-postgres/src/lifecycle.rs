@@ -202,6 +202,17 @@ impl LifecycleStore for PostgresStore {
                 "DELETE FROM blind_index WHERE tenant = $1 AND subject = $2",
                 &[&tenant, &sid],
             )?;
+            // Issue 17.11: what people typed or their browser sent leaves with
+            // them; the ledger keeps the decision, a hold its id and end.
+            s.execute(
+                "UPDATE consent_events SET user_agent = NULL WHERE tenant = $1 AND subject = $2",
+                &[&tenant, &sid],
+            )?;
+            s.execute(
+                "UPDATE legal_holds SET reason = 'legal hold ' || id \
+                 WHERE tenant = $1 AND subject = $2",
+                &[&tenant, &sid],
+            )?;
             // Crypto-shredding: the wrapped data key is overwritten with nothing.
             s.execute(
                 "UPDATE subjects SET wrapped_dek = ''::bytea, state = 'erased', updated_at = $3 \

@@ -74,6 +74,15 @@ fn records_of(conn: &Connection, tenant: &TenantId, subject: SubjectId) -> Resul
     .map_err(db)
 }
 
+/// On erasure, consent user agents are dropped: the ledger keeps the decision,
+/// its time, channel and notice hash, never what the browser sent (issue 17.11).
+const ERASE_CONSENT_USER_AGENTS: &str =
+    "UPDATE consent_events SET user_agent = NULL WHERE tenant = ?1 AND subject = ?2";
+/// On erasure, a legal hold's reason (staff's words, which may name people) is
+/// replaced by a reference to the hold; its id, dates and the records it keeps stay.
+const ERASE_HOLD_REASONS: &str =
+    "UPDATE legal_holds SET reason = 'legal hold ' || id WHERE tenant = ?1 AND subject = ?2";
+
 impl LifecycleStore for SqliteStore {
     fn subject_records(&self, tenant: &TenantId, subject: SubjectId) -> Result<Vec<Record>> {
         self.read(|conn| {
@@ -206,6 +215,10 @@ impl LifecycleStore for SqliteStore {
             for sql in [
                 "DELETE FROM records WHERE tenant = ?1 AND subject = ?2",
                 "DELETE FROM blind_index WHERE tenant = ?1 AND subject = ?2",
+                // Issue 17.11: what people typed or their browser sent leaves with
+                // them; the ledger keeps the decision, a hold its id and end.
+                ERASE_CONSENT_USER_AGENTS,
+                ERASE_HOLD_REASONS,
             ] {
                 tx.prepare_cached(sql)
                     .and_then(|mut st| st.execute(params![tenant, sid]))

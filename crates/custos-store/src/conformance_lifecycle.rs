@@ -31,6 +31,10 @@ macro_rules! lifecycle_conformance_tests {
                 $crate::conformance_lifecycle::erase_keeps_only_holds($fresh);
             }
             #[test]
+            fn erasure_drops_what_people_typed() {
+                $crate::conformance_lifecycle::erasure_drops_what_people_typed($fresh);
+            }
+            #[test]
             fn erase_refuses_a_stale_plan() {
                 $crate::conformance_lifecycle::erase_refuses_a_stale_plan($fresh);
             }
@@ -319,5 +323,74 @@ pub fn erase_refuses_a_stale_plan<S: Store + LifecycleStore>(store: S) {
                 .collect()
         ),
         sorted(records.iter().map(|r| r.id).collect())
+    );
+}
+
+/// Issue 17.11: an erasure drops the consent user agents of the subject and
+/// replaces the words of its legal holds by a reference to each hold; the
+/// decisions, times and the holds themselves stay.
+pub fn erasure_drops_what_people_typed<
+    S: Store + LifecycleStore + crate::RetentionStore + crate::ConsentStore,
+>(
+    store: S,
+) {
+    let t = tenant(&store);
+    let (s, records) = subject(&store, &t);
+    let event = crate::ConsentEvent {
+        id: Uuid::new_v4(),
+        subject: s,
+        purpose: "newsletter".into(),
+        kind: crate::ConsentKind::Granted,
+        policy_version: 1,
+        notice_hash: [1; 32],
+        channel: "web".into(),
+        ip_hash: None,
+        user_agent: Some("Mozilla/5.0 (Bob's laptop)".into()),
+        at: at(20),
+        recorded_by: "data_subject".into(),
+    };
+    store
+        .append_consent(&t, &event, &draft("consent", s))
+        .unwrap();
+    let hold = crate::LegalHold {
+        id: Uuid::new_v4(),
+        subject: s,
+        record: None,
+        reason: "claim by Bob Durand against Alice Martin".into(),
+        placed_at: at(21),
+        until: Some(at(500)),
+    };
+    store
+        .place_legal_hold(&t, &hold, &draft("legal_hold", s))
+        .unwrap();
+    let ids: Vec<RecordId> = records.iter().map(|r| r.id).collect();
+    store
+        .erase_subject(&Erasure {
+            tenant: &t,
+            subject: s,
+            expected_records: &ids,
+            held: &[],
+            at: at(40),
+            audit: &draft("erase", s),
+        })
+        .unwrap();
+    let events = store.consent_events(&t, s).unwrap();
+    assert_eq!(
+        events,
+        vec![crate::ConsentEvent {
+            user_agent: None,
+            ..event
+        }]
+    );
+    let holds = store.legal_holds(&t, Some(s)).unwrap();
+    assert_eq!(holds.len(), 1);
+    assert!(!holds[0].reason.contains("Durand"), "{:?}", holds[0]);
+    assert!(holds[0].reason.contains(&hold.id.to_string()));
+    assert_eq!(
+        crate::LegalHold {
+            reason: hold.reason.clone(),
+            ..holds[0].clone()
+        },
+        hold
     );
 }
