@@ -5,9 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use custos_crypto::{Aad, blind_index, blind_index_email, blind_index_phone, open};
+use custos_crypto::{Aad, BlindIndexKey, blind_index, blind_index_email, blind_index_phone, open};
 use custos_policy::model::Shape;
-use custos_store::{Outcome, Record, RecordId, Store, Subject, SubjectId, SubjectState, Timestamp};
+use custos_store::{
+    LifecycleStore, Outcome, Record, RecordId, Store, Subject, SubjectId, SubjectState, TenantId,
+    Timestamp,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -270,7 +273,19 @@ impl<S: Store> Vault<S> {
             .collect();
         Ok((values, withheld))
     }
+}
 
+/// The blind-index hash of a value of a lookup category: one rule for the index
+/// written with a record and the hash a lookup searches for.
+pub(crate) fn index_hash(key: &BlindIndexKey, shape: Shape, value: &str) -> [u8; 32] {
+    match shape {
+        Shape::Email => blind_index_email(key, value),
+        Shape::Phone => blind_index_phone(key, value),
+        _ => blind_index(key, value.trim()),
+    }
+}
+
+impl<S: Store + LifecycleStore> Vault<S> {
     /// Finds subjects by an exact email or phone (blind index), for a purpose that
     /// lets the caller see that category.
     pub fn lookup(
@@ -300,11 +315,7 @@ impl<S: Store> Vault<S> {
             return Err(self.deny(actor, ctx, "lookup", Some(purpose), None, e));
         }
         let key = self.keys.blind_index_key(actor.tenant.as_str(), category)?;
-        let hash = match cat.shape {
-            Shape::Email => blind_index_email(&key, value),
-            Shape::Phone => blind_index_phone(&key, value),
-            _ => blind_index(&key, value.trim()),
-        };
+        let hash = index_hash(&key, cat.shape, value);
         let matched = self.store.find_subjects(&actor.tenant, category, &hash)?;
         // A lookup obeys the same gates as a read (issue 17.8): no subject id
         // goes to a role that could not read the category for this purpose now
@@ -323,6 +334,7 @@ impl<S: Store> Vault<S> {
             if self
                 .gate(actor, &policy, decision, &row, purpose)?
                 .is_none()
+                && self.holds_live_value(&actor.tenant, &row, category, &key, &hash)?
             {
                 found.push(id);
             }
@@ -333,5 +345,46 @@ impl<S: Store> Vault<S> {
         audit.reason = format!("{} match(es)", found.len());
         self.store.append_audit(&actor.tenant, &audit)?;
         Ok(found)
+    }
+
+    /// Whether the subject still holds a record of `category`, not past its expiry,
+    /// whose value has this hash (issue 13.14: expired means gone, even before the
+    /// sweep removes the record and its index entry).
+    fn holds_live_value(
+        &self,
+        tenant: &TenantId,
+        row: &Subject,
+        category: &str,
+        key: &BlindIndexKey,
+        hash: &[u8; 32],
+    ) -> Result<bool, VaultError> {
+        let now = self.now();
+        let live: Vec<Record> = self
+            .store
+            .subject_records(tenant, row.id)?
+            .into_iter()
+            .filter(|r| r.category == category && !crate::retention::expired(r, now))
+            .collect();
+        if live.is_empty() {
+            return Ok(false);
+        }
+        let dek = self.subject_key(tenant, row)?;
+        let sid = row.id.to_string();
+        let policy = self.policy(tenant)?;
+        let shape = policy
+            .policy
+            .category
+            .get(category)
+            .map_or(Shape::Text, |c| c.shape);
+        for r in live {
+            let aad = Aad::new(tenant.as_str(), &sid, category, &r.id.to_string())?;
+            let plain = open(&dek, &aad, &r.ciphertext)?;
+            if let Ok(Value::String(v)) = serde_json::from_slice::<Value>(&plain)
+                && custos_crypto::ct_eq(&index_hash(key, shape, &v), hash)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }

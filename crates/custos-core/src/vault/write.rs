@@ -5,10 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use custos_crypto::{
-    Aad, Dek, blind_index, blind_index_email, blind_index_phone, seal, unwrap_dek, wrap_dek,
-};
-use custos_policy::model::{Category, Policy, Shape, Source};
+use custos_crypto::{Aad, Dek, seal, unwrap_dek, wrap_dek};
+use custos_policy::model::{Category, Policy, Source};
 use custos_policy::names::pattern_matches;
 use custos_policy::period::{Trigger, Unit};
 use custos_store::{
@@ -227,11 +225,7 @@ impl<S: Store> Vault<S> {
                 && let Value::String(s) = &value
             {
                 let key = self.keys.blind_index_key(tenant, &r.category)?;
-                let hash = match cat.shape {
-                    Shape::Email => blind_index_email(&key, s),
-                    Shape::Phone => blind_index_phone(&key, s),
-                    _ => blind_index(&key, s.trim()),
-                };
+                let hash = super::read::index_hash(&key, cat.shape, s);
                 index.push(BlindIndexEntry {
                     category: r.category.clone(),
                     hash,

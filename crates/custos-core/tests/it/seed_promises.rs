@@ -778,6 +778,7 @@ fn p0_9_a_customer_who_never_comes_back_is_gone_on_time() {
         .read(&h.actor("sales_order_delivery"), alice, "account", &ctx())
         .unwrap();
     assert!(read.values.is_empty(), "{:?}", read.values);
+    assert!(found().is_empty(), "a lookup finds nobody by an expired value");
     assert!(
         read.withheld.iter().all(|w| kept_by_law(&w.category)),
         "{:?}",

@@ -129,7 +129,7 @@ pub struct LookupRequest {
 }
 
 /// POST rather than GET: the email or phone looked up must not appear in a URL.
-pub async fn lookup<S: Store>(
+pub async fn lookup<S: Store + custos_store::LifecycleStore>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     body: JsonBody<LookupRequest>,

@@ -2262,10 +2262,17 @@ async fn a_customer_who_never_returns_expires_and_is_gone_before_the_sweep() {
             .all(|x| x["expires_at"] == "2029-03-02T09:00:00Z"),
         "{v}"
     );
+    let find = json!({ "category": "user.contact.email", "value": "camille.martin@example.fr", "purpose": "account" });
+    let r = a.post("/v1/lookup", Some(&a.sales), &find).await;
+    assert_eq!(r.json()["subjects"], json!([subject]), "{}", r.text());
     a.clock.set("2029-03-02T09:00:00Z".parse().unwrap());
     let v = read(a.sales.clone()).await;
     assert!(value_categories(&v).is_empty(), "{v}");
     assert!(!v.to_string().contains("Camille"), "{v}");
+    // Issue 13.14: nor is she found by her expired e-mail address.
+    let r = a.post("/v1/lookup", Some(&a.sales), &find).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["subjects"], json!([]), "{}", r.text());
 }
 
 /// Issue 17.8 over HTTP: a lookup for a consent purpose finds nobody who has
