@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Art9Condition, Basis, Policy};
+use crate::model::{Basis, Policy};
 use crate::names::pattern_matches;
 
 /// A set of category indices of one compiled policy.
@@ -104,7 +104,6 @@ pub fn compile(policy: &Policy) -> CompiledPolicy {
                 set.insert(ci);
             }
         }
-        let explicit = purpose.art9_condition == Some(Art9Condition::ExplicitConsent);
         for rid in &purpose.recipients {
             let (Some(ri), Some(recipient)) = (
                 roles.iter().position(|r| r == rid),
@@ -115,9 +114,8 @@ pub fn compile(policy: &Policy) -> CompiledPolicy {
             let decision = Decision {
                 categories: set.clone(),
                 basis: purpose.basis,
-                needs_consent: purpose.basis == Basis::Consent
-                    || recipient.requires_consent
-                    || explicit,
+                needs_consent: purpose.rests_on_the_persons_decision()
+                    || recipient.requires_consent,
                 objection_stops: purpose.objectable.unwrap_or(purpose.basis.objectable()),
                 during_restriction: purpose.during_restriction,
                 anonymised_only: purpose.anonymised_only,

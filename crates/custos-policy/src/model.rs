@@ -621,6 +621,19 @@ pub struct Purpose {
     pub prior_notice: bool,
 }
 
+impl Purpose {
+    /// Whether the person's own decision in the consent ledger gates this purpose,
+    /// whoever receives it: its basis is consent, explicit consent under Art. 9,
+    /// or a prior notice the person may refuse (L-11: the notice given is recorded
+    /// as a grant, the refusal as a withdrawal). Recipients that require consent
+    /// add to this per recipient.
+    pub fn rests_on_the_persons_decision(&self) -> bool {
+        self.basis == Basis::Consent
+            || self.prior_notice
+            || self.art9_condition == Some(Art9Condition::ExplicitConsent)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RecipientKind {

@@ -972,6 +972,7 @@ fn serve_delivers_owed_notices_to_the_outbox_directory() {
 mod multi;
 
 mod card_data;
+mod prior_notice;
 
 mod contracts;
 mod key_check;

@@ -7,7 +7,7 @@
 
 use custos_crypto::{blind_index, ct_eq};
 use custos_policy::Policy;
-use custos_policy::model::{Art9Condition, Basis, RecipientKind};
+use custos_policy::model::RecipientKind;
 use custos_policy::names::pattern_matches;
 use custos_store::{
     AuditRef, ConsentEvent, ConsentKind, ConsentStore, Outcome, Store, SubjectId, SubjectState,
@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 use super::{Actor, RequestCtx, Vault};
 use crate::error::{FieldError, VaultError};
 use crate::tenant::ActivePolicy;
+
+/// Field code: a grant for a purpose with `prior_notice` without the text given (L-11).
+pub const NOTICE_TEXT_REQUIRED: &str = "VAULT-0205";
 
 /// What the person did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -120,11 +123,12 @@ fn sha256(text: &str) -> [u8; 32] {
 }
 
 /// Whether a purpose runs on consent (its own basis, a consent-only recipient, or
-/// explicit consent under Art. 9).
+/// explicit consent under Art. 9), or on a prior notice the person may refuse
+/// (call recording, L-11): the notice given and not refused is a ledger grant,
+/// the refusal a withdrawal, so both gate collection and reads the same way.
 pub fn needs_consent(policy: &Policy, purpose: &str) -> bool {
     policy.purpose.get(purpose).is_some_and(|p| {
-        p.basis == Basis::Consent
-            || p.art9_condition == Some(Art9Condition::ExplicitConsent)
+        p.rests_on_the_persons_decision()
             || p.recipients
                 .iter()
                 .any(|r| policy.recipient.get(r).is_some_and(|r| r.requires_consent))
@@ -261,6 +265,24 @@ impl<S: Store> Vault<S> {
                 "/channel",
                 "VAULT-0122",
                 format!("channel must be one of {}", CHANNELS.join(", ")),
+            );
+        }
+        // L-11: a receipt never claims a notice nobody gave, so custos does not
+        // fill in its own wording for a purpose told before it happens.
+        if input.action == ConsentAction::Grant
+            && input.notice_text.is_none()
+            && policy
+                .purpose
+                .get(&input.purpose)
+                .is_some_and(|p| p.prior_notice)
+        {
+            problem(
+                "/notice_text",
+                NOTICE_TEXT_REQUIRED,
+                format!(
+                    "purpose `{}` is announced before it happens; send the notice text the person was actually given",
+                    input.purpose
+                ),
             );
         }
         if input

@@ -51,6 +51,10 @@ pub const NO_EXPLICIT_CONSENT: &str = "VAULT-0184";
 /// issue 13.1): consent gates collection, not only reads.
 pub const NO_CONSENT: &str = "VAULT-0203";
 
+/// Field code: a purpose with `prior_notice` (call recording) and no recorded
+/// notice the person did not refuse (L-11, issue 13.6).
+pub const NO_PRIOR_NOTICE: &str = "VAULT-0206";
+
 /// Field code: a birth date in the future or more than [`MAX_AGE_YEARS`] years ago.
 pub const IMPOSSIBLE_BIRTH_DATE: &str = "VAULT-0200";
 /// Field code: a rectification would make the subject younger than the minimum age.
@@ -201,7 +205,25 @@ impl<S: Store> Vault<S> {
                 }
             };
             // Special categories have their own, stricter consent gate below.
+            let told_first = policy
+                .purpose
+                .get(&r.purpose)
+                .is_some_and(|p| p.prior_notice);
             if cat.sensitivity != Sensitivity::Special
+                && super::consent::needs_consent(policy, &r.purpose)
+                && consent(&r.purpose)? != ConsentState::Granted
+                && told_first
+            {
+                out.push(FieldError {
+                    pointer: at("purpose"),
+                    code: NO_PRIOR_NOTICE,
+                    detail: format!(
+                        "purpose `{}` happens only after the person was told and did not refuse; \
+                         record the notice given (a grant with its text) first, or carry it in `consents`",
+                        r.purpose
+                    ),
+                });
+            } else if cat.sensitivity != Sensitivity::Special
                 && super::consent::needs_consent(policy, &r.purpose)
                 && consent(&r.purpose)? != ConsentState::Granted
             {

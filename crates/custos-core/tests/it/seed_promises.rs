@@ -778,7 +778,10 @@ fn p0_9_a_customer_who_never_comes_back_is_gone_on_time() {
         .read(&h.actor("sales_order_delivery"), alice, "account", &ctx())
         .unwrap();
     assert!(read.values.is_empty(), "{:?}", read.values);
-    assert!(found().is_empty(), "a lookup finds nobody by an expired value");
+    assert!(
+        found().is_empty(),
+        "a lookup finds nobody by an expired value"
+    );
     assert!(
         read.withheld.iter().all(|w| kept_by_law(&w.category)),
         "{:?}",
@@ -964,4 +967,73 @@ fn v_2_a_partner_never_grants_itself_consent() {
         "{:?}",
         checked.report.diagnostics
     );
+}
+
+/// L-11 (issue 13.6): "we'll let you know before the call that it will be recorded,
+/// and you can refuse". No recording is kept unless the notice given was recorded
+/// (with its own text: custos never fills in a notice nobody gave) and not refused;
+/// a refusal is recorded like a withdrawal and stops the next recording.
+#[test]
+fn l_11_no_recording_without_the_notice_given_and_not_refused() {
+    let h = with_policy(PLOOMES);
+    let joao = ploomes_user(&h);
+    let sales = h.actor("sales");
+    let recording = |h: &H| {
+        h.vault.add_records(
+            &sales,
+            joao,
+            &WriteRequest {
+                jurisdiction: None,
+                settings: Default::default(),
+                consents: Vec::new(),
+                records: vec![rec(
+                    "user.content.call_recording",
+                    json!("call of 5 Dec: demo of the pipeline view"),
+                    "call_recording",
+                    None,
+                )],
+            },
+            &ctx(),
+        )
+    };
+    let code = |r: Result<custos_core::vault::WriteOutcome, VaultError>| match r {
+        Err(VaultError::Invalid(p)) => p[0].code,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(code(recording(&h)), "VAULT-0206");
+
+    // A notice "given" without its text is refused: no receipt for a notice nobody gave.
+    let center = custos_core::self_service::privacy_center_actor(&h.tenant);
+    let mut told = ConsentInput {
+        purpose: "call_recording".into(),
+        action: ConsentAction::Grant,
+        channel: "phone".into(),
+        notice_text: None,
+        ip: None,
+        user_agent: None,
+    };
+    let e = h
+        .vault
+        .record_consent(&center, joao, &told, &ctx())
+        .unwrap_err();
+    assert!(
+        matches!(&e, VaultError::Invalid(p) if p[0].code == "VAULT-0205" && p[0].pointer == "/notice_text"),
+        "{e:?}"
+    );
+    told.notice_text = Some("This call will be recorded; say so if you refuse.".into());
+    let receipt = h
+        .vault
+        .record_consent(&center, joao, &told, &ctx())
+        .unwrap();
+    assert_eq!(
+        receipt.notice_text.as_deref(),
+        Some("This call will be recorded; say so if you refuse.")
+    );
+    recording(&h).unwrap();
+
+    // The person refuses before the next call: no more recordings.
+    h.clock.advance(days(1));
+    consent(&h, joao, "call_recording", ConsentAction::Withdraw);
+    assert_eq!(code(recording(&h)), "VAULT-0206");
+    assert!(values(&h, "sales", joao, "call_recording").is_empty());
 }
