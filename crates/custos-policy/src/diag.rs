@@ -56,6 +56,8 @@ pub enum Code {
     SoldDespiteNeverSold,
     /// `records_consent` on a recipient that is not the controller's own service.
     ThirdPartyRecordsConsent,
+    /// A jurisdiction sets `min_age` but nothing the policy collects says an age.
+    AgeGateWithoutInput,
 }
 
 impl Code {
@@ -84,6 +86,7 @@ impl Code {
             Code::DoubtfulTransfer => "POL-0021",
             Code::SoldDespiteNeverSold => "POL-0100",
             Code::ThirdPartyRecordsConsent => "POL-0101",
+            Code::AgeGateWithoutInput => "POL-0102",
         }
     }
 

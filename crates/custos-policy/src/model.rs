@@ -150,6 +150,14 @@ pub struct ProcessorMode {
     /// The customer, as controller, answers for consent and notices.
     #[serde(default = "yes")]
     pub controller_answers_for_consent: bool,
+    /// The purposes run on the customers' documented instructions (customer-
+    /// directed). Records collected for one serve only that purpose and its
+    /// recipients, never the company's own purposes (R&D, statistics, marketing…),
+    /// whatever the category; disclosures a legal obligation requires stay possible
+    /// and audited (S-1, V-3, L-1, issue 13.11). Age gates do not apply to them:
+    /// the customer, as controller, answers for its people (issue 13.12).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -619,6 +627,40 @@ pub struct Purpose {
     /// The person can refuse before processing starts (call recording, L-11).
     #[serde(default)]
     pub prior_notice: bool,
+}
+
+impl Category {
+    /// Whether this category (named `name`) holds a birth date: the age gates read it.
+    pub fn is_birth_date(&self, name: &str) -> bool {
+        self.shape == Shape::Date && name.ends_with("date_of_birth")
+    }
+
+    /// Whether it holds an age attestation, the person's yes/no "I am at least N"
+    /// that lets an age gate fire without a date of birth (issue 13.12).
+    pub fn is_age_attestation(&self, name: &str) -> bool {
+        self.shape == Shape::Boolean && name.ends_with("age_attestation")
+    }
+}
+
+impl Policy {
+    /// Whether `purpose` is run on a customer's instructions (processor mode).
+    pub fn customer_directed(&self, purpose: &str) -> bool {
+        self.processor
+            .as_ref()
+            .is_some_and(|p| p.purposes.iter().any(|x| x == purpose))
+    }
+
+    /// Whether a record collected for `collected_for` may serve `purpose` (issue
+    /// 13.11): customer-directed data serves only its own purpose, or a
+    /// disclosure a legal obligation requires.
+    pub fn may_serve(&self, collected_for: &str, purpose: &str) -> bool {
+        collected_for == purpose
+            || !self.customer_directed(collected_for)
+            || self
+                .purpose
+                .get(purpose)
+                .is_some_and(|p| p.basis == Basis::LegalObligation)
+    }
 }
 
 impl Purpose {

@@ -23,6 +23,7 @@ pub fn validate(policy: &Policy, map: &SourceMap<'_>, file: &str) -> Vec<Diagnos
     v.durations(policy);
     v.values(policy);
     v.purposes(policy);
+    v.age_gates(policy);
     v.categories(policy);
     v.recipients(policy);
     v.rights(policy);
@@ -302,7 +303,44 @@ impl Validator<'_> {
         }
     }
 
+    /// Issue 13.12: an age limit needs something to read at sign-up — a birth date
+    /// or a yes/no age attestation collected for one of the company's own purposes.
+    fn age_gates(&mut self, p: &Policy) {
+        let says_age = p.category.iter().any(|(name, c)| {
+            (c.is_birth_date(name) || c.is_age_attestation(name))
+                && p.purpose.iter().any(|(id, pu)| {
+                    !p.customer_directed(id)
+                        && pu.categories.iter().any(|pat| pattern_matches(pat, name))
+                })
+        });
+        if says_age {
+            return;
+        }
+        for (code, j) in &p.jurisdiction {
+            if let Some(min) = j.min_age {
+                self.report(
+                    Code::AgeGateWithoutInput,
+                    &root("jurisdiction").key(code).key("min_age"),
+                    format!("jurisdiction `{code}` sets min_age = {min}, but no purpose collects a birth date or an age attestation, so the gate can never fire"),
+                    Some("add a boolean category `user.demographic.age_attestation` (\"I am at least N\") to the sign-up purposes".into()),
+                );
+            }
+        }
+    }
+
     fn purposes(&mut self, p: &Policy) {
+        if let Some(processor) = &p.processor {
+            for (i, name) in processor.purposes.iter().enumerate() {
+                if !p.purpose.contains_key(name) {
+                    self.report(
+                        Code::DanglingReference,
+                        &root("processor").key("purposes").index(i),
+                        format!("`{name}` is not a purpose of this policy"),
+                        None,
+                    );
+                }
+            }
+        }
         for (id, purpose) in &p.purpose {
             let pp = root("purpose").key(id);
             self.no_duplicates(pp.clone().key("categories"), &purpose.categories);

@@ -24,7 +24,7 @@
 //! Messages name categories, purposes, settings and ages, never the value.
 
 use custos_policy::Policy;
-use custos_policy::model::{Art9Condition, Category, Sensitivity, Shape};
+use custos_policy::model::{Art9Condition, Category, Sensitivity};
 use custos_policy::names::pattern_matches;
 use custos_store::{Store, SubjectId, TenantId, Timestamp};
 use serde_json::Value;
@@ -68,9 +68,20 @@ pub const MAX_AGE_YEARS: u32 = 130;
 /// The erasure reason of a subject found to be under the minimum age (L-10).
 pub const UNDER_AGE_REASON: &str = "under minimum age";
 
+/// Whether a category holds an age attestation: the person's yes/no "I am at
+/// least N" (a boolean category whose name ends in `age_attestation`), which lets
+/// an age gate fire without collecting a date of birth (V-5, L-10, issue 13.12).
+pub fn is_age_attestation(name: &str, cat: &Category) -> bool {
+    cat.is_age_attestation(name)
+}
+
+/// Field code: a sign-up in a jurisdiction with a minimum age carries neither a
+/// birth date nor an age attestation (issue 13.12).
+pub const AGE_NOT_ATTESTED: &str = "VAULT-0207";
+
 /// Whether a category holds a birth date.
 pub fn is_birth_date(name: &str, cat: &Category) -> bool {
-    cat.shape == Shape::Date && name.ends_with("date_of_birth")
+    cat.is_birth_date(name)
 }
 
 /// Whether a category collects a purpose's opt-out category.
@@ -163,9 +174,12 @@ impl<S: Store> Vault<S> {
                 });
                 continue;
             }
+            // The customer answers for the people of its customer-directed purposes.
+            let own = !policy.customer_directed(&r.purpose);
             if let Some(min) = min
-                && is_birth_date(&r.category, cat)
-                && younger_than(&r.value, min, now)
+                && own
+                && ((is_birth_date(&r.category, cat) && younger_than(&r.value, min, now))
+                    || (is_age_attestation(&r.category, cat) && r.value == Value::Bool(false)))
             {
                 out.push(FieldError {
                     pointer: at("value"),
@@ -271,6 +285,31 @@ impl<S: Store> Vault<S> {
                     }
                     _ => {}
                 }
+            }
+        }
+        // A sign-up where an age limit applies says the person's age (issue 13.12).
+        if subject.is_none()
+            && let Some(min) = min
+        {
+            let own: Vec<_> = req
+                .records
+                .iter()
+                .filter(|r| !policy.customer_directed(&r.purpose))
+                .filter_map(|r| policy.category.get(&r.category).map(|c| (r, c)))
+                .collect();
+            let says_age = own
+                .iter()
+                .any(|(r, c)| is_birth_date(&r.category, c) || is_age_attestation(&r.category, c));
+            if !own.is_empty() && !says_age {
+                out.push(FieldError {
+                    pointer: "/records".into(),
+                    code: AGE_NOT_ATTESTED,
+                    detail: format!(
+                        "data is collected in jurisdiction {} only from people of at least {min}: \
+                         add the person's age attestation (a yes/no record) or birth date",
+                        jurisdiction.unwrap_or_default()
+                    ),
+                });
             }
         }
         Ok(out)

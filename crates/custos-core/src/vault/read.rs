@@ -128,6 +128,11 @@ impl<S: Store> Vault<S> {
         let (row, records) = self
             .store
             .read_subject(&actor.tenant, subject, &[], &audit)?;
+        // Issue 13.11: what was collected on a customer's instructions serves only
+        // that purpose, whatever the category.
+        let (records, foreign): (Vec<Record>, Vec<Record>) = records
+            .into_iter()
+            .partition(|r| policy.policy.may_serve(&r.purpose, purpose));
 
         let allowed: BTreeSet<&str> = allowed.iter().map(String::as_str).collect();
         // Records a legal hold keeps past their expiry stay readable, but only
@@ -136,22 +141,32 @@ impl<S: Store> Vault<S> {
             && self
                 .store
                 .subject_held(&actor.tenant, subject, self.now())?;
-        let (values, withheld) = match self.open_allowed(actor, &row, records, &allowed, gate, held)
-        {
-            Ok(v) => v,
-            // The read was audited as released, but nothing was: record the failure too.
-            Err(VaultError::Integrity) => {
-                return Err(self.deny(
-                    actor,
-                    ctx,
-                    "read",
-                    Some(purpose),
-                    Some(subject),
-                    VaultError::Integrity,
-                ));
+        let (values, mut withheld) =
+            match self.open_allowed(actor, &row, records, &allowed, gate, held) {
+                Ok(v) => v,
+                // The read was audited as released, but nothing was: record the failure too.
+                Err(VaultError::Integrity) => {
+                    return Err(self.deny(
+                        actor,
+                        ctx,
+                        "read",
+                        Some(purpose),
+                        Some(subject),
+                        VaultError::Integrity,
+                    ));
+                }
+                Err(e) => return Err(e),
+            };
+        for r in foreign {
+            if !values.iter().any(|v| v.category == r.category)
+                && !withheld.iter().any(|w| w.category == r.category)
+            {
+                withheld.push(Withheld {
+                    category: r.category,
+                    reason: WithheldReason::NotForPurpose,
+                });
             }
-            Err(e) => return Err(e),
-        };
+        }
         Ok(ReadOutcome {
             subject,
             purpose: purpose.to_owned(),
@@ -334,7 +349,7 @@ impl<S: Store + LifecycleStore> Vault<S> {
             if self
                 .gate(actor, &policy, decision, &row, purpose)?
                 .is_none()
-                && self.holds_live_value(&actor.tenant, &row, category, &key, &hash)?
+                && self.holds_live_value(&actor.tenant, &row, purpose, category, &key, &hash)?
             {
                 found.push(id);
             }
@@ -347,30 +362,36 @@ impl<S: Store + LifecycleStore> Vault<S> {
         Ok(found)
     }
 
-    /// Whether the subject still holds a record of `category`, not past its expiry,
-    /// whose value has this hash (issue 13.14: expired means gone, even before the
-    /// sweep removes the record and its index entry).
+    /// Whether the subject still holds a record of `category`, not past its expiry
+    /// and able to serve `purpose`, whose value has this hash (issue 13.14: expired
+    /// means gone, even before the sweep removes the record and its index entry;
+    /// issue 13.11: customer-directed data finds nobody for another purpose).
     fn holds_live_value(
         &self,
         tenant: &TenantId,
         row: &Subject,
+        purpose: &str,
         category: &str,
         key: &BlindIndexKey,
         hash: &[u8; 32],
     ) -> Result<bool, VaultError> {
         let now = self.now();
+        let policy = self.policy(tenant)?;
         let live: Vec<Record> = self
             .store
             .subject_records(tenant, row.id)?
             .into_iter()
-            .filter(|r| r.category == category && !crate::retention::expired(r, now))
+            .filter(|r| {
+                r.category == category
+                    && !crate::retention::expired(r, now)
+                    && policy.policy.may_serve(&r.purpose, purpose)
+            })
             .collect();
         if live.is_empty() {
             return Ok(false);
         }
         let dek = self.subject_key(tenant, row)?;
         let sid = row.id.to_string();
-        let policy = self.policy(tenant)?;
         let shape = policy
             .policy
             .category

@@ -125,9 +125,8 @@ pub fn codes(e: &VaultError) -> Vec<(&str, &str)> {
     }
 }
 
-const PLUM_TX: &str = "categories = [\"user.name\", \"user.contact.address\", \"user.contact.email\", \"user.behavior.purchase_history\", \"user.financial.payment_token\"]";
-pub const PLOOMES_SC: &str =
-    "categories = [\"user.name\", \"user.contact.email\", \"user.account.settings\"]";
+const PLUM_TX: &str = "categories = [\"user.demographic.age_attestation\", \"user.name\", \"user.contact.address\", \"user.contact.email\", \"user.behavior.purchase_history\", \"user.financial.payment_token\"]";
+pub const PLOOMES_SC: &str = "categories = [\"user.demographic.age_attestation\", \"user.name\", \"user.contact.email\", \"user.account.settings\"]";
 
 #[test]
 fn under_13_is_refused_for_plum_voice_and_nothing_is_written() {

@@ -909,7 +909,15 @@ fn v_2_a_partner_never_grants_itself_consent() {
                 jurisdiction: Some("US".into()),
                 settings: Default::default(),
                 consents: Vec::new(),
-                records: vec![rec("user.name", json!("Dana"), "inquiries", None)],
+                records: vec![
+                    rec("user.name", json!("Dana"), "inquiries", None),
+                    rec(
+                        "user.demographic.age_attestation",
+                        json!(true),
+                        "inquiries",
+                        None,
+                    ),
+                ],
             },
             &ctx(),
         )
@@ -1036,4 +1044,138 @@ fn l_11_no_recording_without_the_notice_given_and_not_refused() {
     consent(&h, joao, "call_recording", ConsentAction::Withdraw);
     assert_eq!(code(recording(&h)), "VAULT-0206");
     assert!(values(&h, "sales", joao, "call_recording").is_empty());
+}
+
+/// S-1, V-3, L-1 (issue 13.11): data processed on a customer's instructions
+/// serves only those instructions. Sensor readings collected for the customer's
+/// service are read for that service and never for Plumsense's own R&D, whatever
+/// the category; readings collected for R&D itself stay usable for it.
+#[test]
+fn s_1_customer_data_serves_only_the_customers_instructions() {
+    let h = with_policy(PLUMSENSE);
+    let ops = h.actor("operations");
+    let reading = |purpose: &str| {
+        rec(
+            "user.device.sensor_readings",
+            json!({"t": 4.2}),
+            purpose,
+            Some("device"),
+        )
+    };
+    let device = create(&h, &ops, vec![reading("service_provision")]);
+    assert_eq!(
+        values(&h, "operations", device, "service_provision").len(),
+        1
+    );
+    let rnd = h
+        .vault
+        .read(
+            &h.actor("product"),
+            device,
+            "research_and_development",
+            &ctx(),
+        )
+        .unwrap();
+    assert!(rnd.values.is_empty(), "{:?}", rnd.values);
+    assert_eq!(rnd.withheld.len(), 1);
+    assert_eq!(rnd.withheld[0].reason, WithheldReason::NotForPurpose);
+
+    // Readings Plumsense collects for its own R&D are its own to use.
+    h.vault
+        .add_records(
+            &h.staff("product"),
+            device,
+            &WriteRequest {
+                jurisdiction: None,
+                settings: Default::default(),
+                consents: Vec::new(),
+                records: vec![reading("research_and_development")],
+            },
+            &ctx(),
+        )
+        .unwrap();
+    let rnd = h
+        .vault
+        .read(
+            &h.actor("product"),
+            device,
+            "research_and_development",
+            &ctx(),
+        )
+        .unwrap();
+    assert_eq!(rnd.values.len(), 1);
+    assert_eq!(rnd.values[0].collected_for, "research_and_development");
+}
+
+/// V-5 and L-10 (issue 13.12): the age gates can fire without a date of birth. A
+/// sign-up in a jurisdiction with an age limit says the person's age (a yes/no
+/// attestation); "no" is refused, nothing said is refused, and the customer's own
+/// people in its hosted data are the customer's to answer for.
+#[test]
+fn v_5_an_age_attestation_lets_the_gate_fire_at_sign_up() {
+    let h = with_policy(PLUM_VOICE);
+    let sales = h.actor("sales");
+    let sign_up = |records: Vec<NewRecord>| WriteRequest {
+        jurisdiction: Some("US".into()),
+        settings: Default::default(),
+        consents: Vec::new(),
+        records,
+    };
+    let name = || rec("user.name", json!("Sam"), "inquiries", None);
+    let attest = |yes: bool| {
+        rec(
+            "user.demographic.age_attestation",
+            json!(yes),
+            "inquiries",
+            None,
+        )
+    };
+    let codes = |r: Result<custos_core::vault::WriteOutcome, VaultError>| match r {
+        Err(VaultError::Invalid(p)) => p.iter().map(|p| p.code).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        codes(
+            h.vault
+                .create_subject(&sales, &sign_up(vec![name()]), &ctx())
+        ),
+        ["VAULT-0207"]
+    );
+    assert_eq!(
+        codes(
+            h.vault
+                .create_subject(&sales, &sign_up(vec![name(), attest(false)]), &ctx())
+        ),
+        ["VAULT-0180"]
+    );
+    assert_eq!(h.store.counts(&h.tenant).unwrap().subjects, 0);
+    h.vault
+        .create_subject(&sales, &sign_up(vec![name(), attest(true)]), &ctx())
+        .unwrap();
+    // Hosted data: the customer is the controller and answers for its people.
+    h.vault
+        .create_subject(
+            &h.staff("hosting_support"),
+            &sign_up(vec![rec(
+                "user.hosted_data",
+                json!("caller 42 pressed 1"),
+                "hosted_services",
+                Some("customer"),
+            )]),
+            &ctx(),
+        )
+        .unwrap();
+
+    // A policy whose age limit has nothing to read fails its check (POL-0102).
+    let silent = PLUM_VOICE.replace("\"user.demographic.age_attestation\", ", "");
+    let checked = custos_policy::check(&silent, "plum-voice.toml");
+    assert!(
+        checked
+            .report
+            .diagnostics
+            .iter()
+            .any(|d| d.code.as_str() == "POL-0102"),
+        "{:?}",
+        checked.report.diagnostics
+    );
 }

@@ -136,7 +136,9 @@ fn rights_deadline_and_extension_are_stated() {
 #[test]
 fn jurisdiction_overrides_the_rights_deadline() {
     let text = format!(
-        "{BASE}\n[jurisdiction.BR]\nname = \"Brazil\"\nrights_deadline = \"15d\"\nmin_age = 18\n"
+        "{BASE}\n[jurisdiction.BR]\nname = \"Brazil\"\nrights_deadline = \"15d\"\nmin_age = 18\n\
+         [category.\"user.demographic.age_attestation\"]\ndescription = \"At least 18\"\nshape = \"boolean\"\nretention = \"1y\"\n\
+         [purpose.sign_up]\ndescription = \"Sign up\"\nbasis = \"contract\"\ncategories = [\"user.demographic.age_attestation\"]\nrecipients = [\"sales\"]\n"
     );
     let [md, _] = both(&policy(&text));
     assert!(md.contains("- Brazil: we answer within 15 days."), "{md}");
