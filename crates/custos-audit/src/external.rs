@@ -359,11 +359,6 @@ impl SignedJson {
     }
 }
 
-/// One tenant's newest checkpoint as JSON, the form a witness receives.
-pub fn checkpoint_json(c: &SignedCheckpoint) -> Result<String, CheckpointError> {
-    Ok(serde_json::to_string(&SignedJson::of_checkpoint(c)?).unwrap_or_default())
-}
-
 impl CheckpointFile {
     pub fn to_json(&self) -> Result<String, CheckpointError> {
         let mut tenants = BTreeMap::new();

@@ -974,6 +974,7 @@ mod multi;
 mod card_data;
 
 mod contracts;
+mod external_checkpoints;
 mod key_check;
 
 mod browser;
