@@ -27,7 +27,8 @@ pub enum AuditCommand {
         #[arg(long, env = "CUSTOS_DATABASE_URL")]
         database_url: Option<String>,
         /// The checkpoint file to check against (default: checkpoints.json in the
-        /// data directory), e.g. the copy a witness kept.
+        /// data directory; `<file>.checkpoints.json` beside a --database-url
+        /// SQLite file), e.g. the copy a witness kept.
         #[arg(long)]
         checkpoint_file: Option<PathBuf>,
     },
@@ -96,11 +97,12 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<()> {
                 }
             }
             for w in external_checkpoints::publish(
-                &dir,
+                &external_checkpoints::file_path(&dir, database_url.as_deref()),
                 store.as_ref(),
                 &keys,
                 now,
                 external_checkpoints::witness(),
+                true,
             ) {
                 eprintln!("warning: {w}");
             }
@@ -142,7 +144,8 @@ fn verify(
     let store = dir.store(database_url)?;
     let (_, keys) = dir.key_ring()?;
     let public_key = keys.audit_signer()?.public_key();
-    let path = checkpoint_file.unwrap_or_else(|| external_checkpoints::file_path(dir));
+    let path =
+        checkpoint_file.unwrap_or_else(|| external_checkpoints::file_path(dir, database_url));
     // An unreadable or damaged file fails every tenant: it may hide a truncation.
     let kept = external_checkpoints::load(&path).map_err(InputError)?;
     let mut broken = Vec::new();

@@ -14,7 +14,7 @@ use custos_core::clock::Clock;
 use custos_crypto::KeyRing;
 use custos_store::{MerkleStore, Store};
 
-use crate::datadir::DataDir;
+use std::path::PathBuf;
 
 /// How often the log's growth is signed.
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(5);
@@ -24,24 +24,25 @@ pub async fn sign_checkpoints<S: Store + MerkleStore + 'static>(
     store: Arc<S>,
     keys: Arc<KeyRing>,
     clock: Arc<dyn Clock>,
-    dir: DataDir,
+    file: PathBuf,
 ) {
     let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
     loop {
         tick.tick().await;
-        let (store, keys, clock, dir) = (
+        let (store, keys, clock, file) = (
             Arc::clone(&store),
             Arc::clone(&keys),
             Arc::clone(&clock),
-            dir.clone(),
+            file.clone(),
         );
         let pass = tokio::task::spawn_blocking(move || {
             crate::external_checkpoints::publish(
-                &dir,
+                &file,
                 store.as_ref(),
                 &keys,
                 clock.now(),
                 crate::external_checkpoints::witness(),
+                true,
             )
         })
         .await;

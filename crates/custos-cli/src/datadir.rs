@@ -186,7 +186,7 @@ impl DataDir {
         };
         self.check_keys(&store)?;
         let store = Arc::new(store);
-        crate::external_checkpoints::register(self, &store);
+        crate::external_checkpoints::register(self, database_url, &store);
         Ok(store)
     }
 

@@ -28,7 +28,7 @@ use custos_core::audit::advance_external;
 use custos_crypto::KeyRing;
 use custos_store::{MerkleStore, Store, TenantId, Timestamp};
 
-use crate::datadir::{AnyStore, DataDir};
+use crate::datadir::{AnyStore, DataDir, Database};
 
 /// The checkpoint file's name in the data directory.
 pub const FILE: &str = "checkpoints.json";
@@ -37,9 +37,21 @@ pub const FILE: &str = "checkpoints.json";
 /// logged): a hung witness must not hold up the command or `serve`'s job.
 pub const WITNESS_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Where the data directory keeps its checkpoint file.
-pub fn file_path(dir: &DataDir) -> PathBuf {
-    dir.root.join(FILE)
+/// The checkpoint file of the database `database_url` names: `checkpoints.json`
+/// in the data directory for its own SQLite file and for PostgreSQL (each
+/// instance's directory keeps one); beside any other SQLite file, as
+/// `<file>.checkpoints.json`, so that a copy made with `--database-url` never
+/// mixes its checkpoints with the directory's own database's.
+pub fn file_path(dir: &DataDir, database_url: Option<&str>) -> PathBuf {
+    match dir.named_database(database_url) {
+        Database::Sqlite(path) if path != dir.database() => {
+            let mut name = path.file_name().unwrap_or_default().to_os_string();
+            name.push(".");
+            name.push(FILE);
+            path.with_file_name(name)
+        }
+        _ => dir.root.join(FILE),
+    }
 }
 
 /// Reads a checkpoint file; `None` if there is none.
@@ -78,24 +90,25 @@ fn save(path: &Path, file: &CheckpointFile) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Signs a checkpoint of each tenant whose log grew, moves the checkpoint file
-/// forward to the newest signed checkpoints, and hands each new one to the
-/// witness. Returns the warnings to log (tenant ids, sizes and paths only).
+/// Signs a checkpoint of each tenant whose log grew (unless `sign` is false),
+/// moves the checkpoint file at `path` forward to the newest signed checkpoints,
+/// and hands each new one to the witness. Returns the warnings to log (tenant
+/// ids, sizes and paths only).
 pub fn publish<S: Store + MerkleStore + ?Sized>(
-    dir: &DataDir,
+    path: &Path,
     store: &S,
     keys: &KeyRing,
     now: Timestamp,
     witness: Option<&str>,
+    sign: bool,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
-    let path = file_path(dir);
     // One writer at a time (a command beside `serve`): read, advance, replace.
-    let _lock = match lock(&path) {
+    let _lock = match lock(path) {
         Ok(lock) => lock,
         Err(e) => return vec![e],
     };
-    let mut file = match load(&path) {
+    let mut file = match load(path) {
         Ok(file) => file.unwrap_or_default(),
         // A damaged file is evidence too: left as it is, for `audit verify` to report.
         Err(e) => return vec![format!("{e}; not replacing it")],
@@ -110,7 +123,7 @@ pub fn publish<S: Store + MerkleStore + ?Sized>(
     };
     let mut witnessed = Vec::new();
     for t in tenants {
-        if let Err(e) = custos_core::audit::checkpoint(store, keys, &t.id, now) {
+        if sign && let Err(e) = custos_core::audit::checkpoint(store, keys, &t.id, now) {
             warnings.push(format!("tenant {}: cannot sign a checkpoint: {e}", t.id));
             continue;
         }
@@ -129,7 +142,7 @@ pub fn publish<S: Store + MerkleStore + ?Sized>(
     if witnessed.is_empty() {
         return warnings;
     }
-    if let Err(e) = save(&path, &file) {
+    if let Err(e) = save(path, &file) {
         warnings.push(format!(
             "VAULT-0281: cannot write the checkpoint file {}: {e}",
             path.display()
@@ -210,8 +223,12 @@ fn run_witness(cmd: &str, tenant: &str, kept: Kept) -> Result<(), String> {
 /// A store opened by this process, with each tenant's tree size when opened.
 struct Opened {
     dir: DataDir,
+    file: PathBuf,
     store: Arc<AnyStore>,
     sizes: Vec<(TenantId, u64)>,
+    /// False for an exact copy (`import`): its entries are the archive's, and a
+    /// checkpoint signed now would make it differ from the archive.
+    sign: bool,
 }
 
 fn opened() -> &'static Mutex<Vec<Opened>> {
@@ -247,14 +264,26 @@ fn sizes(store: &AnyStore) -> Vec<(TenantId, u64)> {
 
 /// Remembers a store `DataDir::store_with` opened, so that [`on_exit`] can tell
 /// whether the command appended to its log.
-pub fn register(dir: &DataDir, store: &Arc<AnyStore>) {
+pub fn register(dir: &DataDir, database_url: Option<&str>, store: &Arc<AnyStore>) {
     let entry = Opened {
         dir: dir.clone(),
+        file: file_path(dir, database_url),
         store: Arc::clone(store),
         sizes: sizes(store),
+        sign: true,
     };
     if let Ok(mut all) = opened().lock() {
         all.push(entry);
+    }
+}
+
+/// Marks `store` as an exact copy of an archive (`import`): on exit its
+/// checkpoint file takes the archive's newest checkpoint, and nothing is signed.
+pub fn exact_copy(store: &Arc<AnyStore>) {
+    if let Ok(mut all) = opened().lock() {
+        for o in all.iter_mut().filter(|o| Arc::ptr_eq(&o.store, store)) {
+            o.sign = false;
+        }
     }
 }
 
@@ -277,7 +306,7 @@ pub fn on_exit(now: Timestamp) {
                 continue;
             }
         };
-        for w in publish(&o.dir, o.store.as_ref(), &keys, now, witness()) {
+        for w in publish(&o.file, o.store.as_ref(), &keys, now, witness(), o.sign) {
             eprintln!("warning: {w}");
         }
     }
