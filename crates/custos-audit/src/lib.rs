@@ -18,6 +18,7 @@
 
 pub mod checkpoint;
 pub mod entry;
+pub mod external;
 pub mod merkle;
 pub mod proof;
 

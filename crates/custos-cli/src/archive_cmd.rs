@@ -1033,6 +1033,7 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<()> {
     // is checked on opening), and that file must open the archive's data keys.
     let dir = DataDir::new(&args.data_dir);
     let store = dir.store(args.database_url.as_deref())?;
+    crate::external_checkpoints::exact_copy(&store);
     let (_, keys) = dir.key_ring()?;
     // First pass: the whole archive is read and checked (counts, order, audit
     // chain, data keys) before anything is written.

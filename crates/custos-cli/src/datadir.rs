@@ -185,7 +185,9 @@ impl DataDir {
             ),
         };
         self.check_keys(&store)?;
-        Ok(Arc::new(store))
+        let store = Arc::new(store);
+        crate::external_checkpoints::register(self, database_url, &store);
+        Ok(store)
     }
 
     /// Which database `database_url` names.

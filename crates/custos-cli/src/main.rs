@@ -10,6 +10,7 @@ mod checkpoint_job;
 mod contracts_cmd;
 mod contracts_job;
 mod datadir;
+mod external_checkpoints;
 mod holds_cmd;
 mod incidents_cmd;
 mod keys_cmd;
@@ -37,6 +38,11 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// After a command that wrote to the audit log, hand each tenant's newest
+    /// signed checkpoint to this shell command as JSON on its standard input (for
+    /// safekeeping outside the database); a failure is logged, not fatal.
+    #[arg(long, global = true, env = "CUSTOS_CHECKPOINT_WITNESS")]
+    checkpoint_witness: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +105,7 @@ fn main() -> ExitCode {
             };
         }
     };
+    external_checkpoints::set_witness(cli.checkpoint_witness);
     let result = match cli.command {
         Command::Policy(cmd) => policy_cmd::run(cmd),
         Command::Serve(args) => serve::run(args),
@@ -113,6 +120,8 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate_cmd::run(args),
         Command::Sweep(args) => sweep_cmd::run(args),
     };
+    // Whatever the outcome: a refused or failed command may have audited too.
+    external_checkpoints::on_exit(datadir::system_clock().now());
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.downcast_ref::<InputError>().is_some() => {

@@ -175,6 +175,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Arc::clone(&store),
         Arc::clone(&keys),
         Arc::clone(&clock),
+        crate::external_checkpoints::file_path(&dir, args.database_url.as_deref()),
     );
     let retention_job = crate::retention_job::sweep_retention(
         Arc::clone(&store),

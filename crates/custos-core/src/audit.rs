@@ -290,6 +290,83 @@ pub fn verify_log<S: Store + MerkleStore + ?Sized>(
     })
 }
 
+// --- checkpoints kept outside the database (issue 17.10) --------------------------------
+
+use custos_audit::external::{
+    self, Checked, ExternalError, Kept, Restore, SignedRestore, TreeHead,
+};
+
+/// The tenant's root over its first `size` entries, from the stored tree.
+fn stored_root<S: MerkleStore + ?Sized>(
+    store: &S,
+    tenant: &TenantId,
+    size: u64,
+) -> Result<Hash, String> {
+    merkle::root_at(&StoredTree { store, tenant }, size).map_err(|e| e.to_string())
+}
+
+/// Checks the tenant's log against what was kept outside the database
+/// ([`external::check`]). Run after [`verify_log`] passed, so the stored nodes it
+/// reads are known to match the entries; `tree_size` is the verified tree's size.
+pub fn check_external<S: MerkleStore + ?Sized>(
+    store: &S,
+    tenant: &TenantId,
+    public_key: &PublicKey,
+    tree_size: u64,
+    kept: &Kept,
+) -> Result<Checked, ExternalError> {
+    external::check(kept, tenant.as_str(), public_key, tree_size, |n| {
+        stored_root(store, tenant, n)
+    })
+}
+
+/// Moves what is kept outside the database forward to the tenant's newest
+/// stored checkpoint, unless the log no longer holds what was kept (then the
+/// kept state stays as evidence and the error says why). Returns whether `kept`
+/// changed.
+pub fn advance_external<S: MerkleStore + ?Sized>(
+    store: &S,
+    tenant: &TenantId,
+    public_key: &PublicKey,
+    kept: &mut Kept,
+) -> Result<bool, ExternalError> {
+    let Some(newest) = store
+        .latest_checkpoint(tenant)
+        .map_err(|e| ExternalError::Log(e.to_string()))?
+    else {
+        return Ok(false);
+    };
+    let size = store
+        .tree_size(tenant)
+        .map_err(|e| ExternalError::Log(e.to_string()))?;
+    external::advance(kept, &newest, tenant.as_str(), public_key, size, |n| {
+        stored_root(store, tenant, n)
+    })
+}
+
+/// Signs the statement a restore from backup needs: the tenant's log now holds
+/// the backup's entries (its current tree) and continues from there; `superseded`,
+/// the checkpoint kept outside before the restore, no longer applies. The backup
+/// issue's restore command calls this after restoring the database.
+pub fn restore_statement<S: MerkleStore + ?Sized>(
+    store: &S,
+    keys: &KeyRing,
+    tenant: &TenantId,
+    superseded: &SignedCheckpoint,
+    now: Timestamp,
+) -> Result<SignedRestore, VaultError> {
+    let size = store.catch_up_tree(tenant)?;
+    let root = merkle::root_at(&StoredTree { store, tenant }, size).map_err(prove_error)?;
+    keys.audit_signer()?
+        .sign_restore(Restore {
+            tenant: tenant.to_string(),
+            restored: TreeHead { size, root },
+            superseded: TreeHead::of(&superseded.checkpoint),
+            timestamp_micros: micros(now),
+        })
+        .map_err(|e| VaultError::Internal(e.to_string()))
+}
+
 /// Why a proof could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum ProveError {

@@ -5,6 +5,8 @@
 #![forbid(unsafe_code)]
 
 pub mod cards;
+#[doc(hidden)]
+pub mod fuzzing;
 mod norm;
 pub mod security_codes;
 

@@ -380,3 +380,49 @@ proptest! {
         prop_assert!(find_security_codes(&text).is_empty(), "{}", text);
     }
 }
+
+/// The `card_scan` fuzz target's body on the seed corpora above, mutated: a few
+/// thousand inputs per run, the same each run (a fixed xorshift), so a failure
+/// reproduces. cargo-fuzz explores further where a nightly toolchain exists.
+#[test]
+fn fuzz_body_holds_on_mutated_seeds() {
+    const ALPHABET: &[&str] = &[
+        "0", "4", "9", " ", "-", ".", "/", "\n", "\u{200B}", "\u{00AD}", "４", "１", "CVV", ":",
+        "exp", "12/27", "*", "é", "\u{0301}", "x",
+    ];
+    let mut seeds: Vec<String> = DISGUISED_CARDS
+        .iter()
+        .map(|(_, t)| (*t).to_owned())
+        .collect();
+    seeds.extend(NOT_CARDS.iter().chain(CORPUS).map(|t| (*t).to_owned()));
+    seeds.push("4111 1111 1111 1111 exp 12/27 cvv 123".to_owned());
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |n: usize| -> usize {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    for round in 0..4000 {
+        let mut input = seeds[round % seeds.len()].clone().into_bytes();
+        for _ in 0..=next(4) {
+            let at = next(input.len() + 1);
+            match next(4) {
+                0 => input
+                    .splice(at..at, ALPHABET[next(ALPHABET.len())].bytes())
+                    .for_each(drop),
+                1 if at < input.len() => {
+                    input.remove(at);
+                }
+                2 if at < input.len() => input[at] ^= 1 << next(8),
+                _ => {
+                    let other = seeds[next(seeds.len())].as_bytes();
+                    input.splice(at..at, other.iter().copied()).for_each(drop);
+                }
+            }
+        }
+        if let Err(e) = fuzzing::scan(&input) {
+            panic!("{e} on {:?}", String::from_utf8_lossy(&input));
+        }
+    }
+}

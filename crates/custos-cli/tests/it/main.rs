@@ -975,6 +975,7 @@ mod card_data;
 mod prior_notice;
 
 mod contracts;
+mod external_checkpoints;
 mod key_check;
 
 mod browser;
