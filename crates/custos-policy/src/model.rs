@@ -295,6 +295,12 @@ pub struct Rights {
     /// Requests are answered "to the extent possible" within the deadline (wording only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Closing the account — in the app, over the API (`account_closure` event) or
+    /// in the privacy center — erases the person, keeping only what the law
+    /// requires (P0-9, P0-17). Without it, closing starts the retention clocks of
+    /// the categories kept `after account_closure`.
+    #[serde(default)]
+    pub account_closure_erases: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

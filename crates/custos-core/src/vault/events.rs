@@ -88,21 +88,7 @@ impl<S: Store + RetentionStore> Vault<S> {
                 .err()
                 .unwrap_or(VaultError::Integrity));
         }
-        // Every refusal of an event is audited the same way; only the reason differs.
-        let refuse = |err| self.deny(actor, ctx, EVENT_ACTION, purpose, Some(subject), err);
-        let active = self.policy(&actor.tenant)?;
-        let may_send = actor.admin
-            || active
-                .policy
-                .recipient
-                .get(&actor.role)
-                .is_some_and(|r| r.sends_lifecycle_events);
-        if !may_send {
-            return Err(refuse(VaultError::EventRoleNotAllowed(actor.role.clone())));
-        }
-        let Some(row) = self.store.subject(&actor.tenant, subject)? else {
-            return Err(refuse(VaultError::SubjectNotFound));
-        };
+        let row = self.may_send_events_for(actor, subject, purpose, ctx)?;
         let now = self.now();
         let start = match at {
             None => now,
@@ -125,6 +111,33 @@ impl<S: Store + RetentionStore> Vault<S> {
             }
         };
         self.apply_event(actor, subject, event, start, purpose, ctx)
+    }
+
+    /// Who may send lifecycle events (issue 17.2): admin keys and the roles the
+    /// policy marks `sends_lifecycle_events`, about a subject that exists. Every
+    /// refusal is audited the same way; only the reason differs.
+    pub(crate) fn may_send_events_for(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        purpose: Option<&str>,
+        ctx: &RequestCtx,
+    ) -> Result<custos_store::Subject, VaultError> {
+        let refuse = |err| self.deny(actor, ctx, EVENT_ACTION, purpose, Some(subject), err);
+        let active = self.policy(&actor.tenant)?;
+        let may_send = actor.admin
+            || active
+                .policy
+                .recipient
+                .get(&actor.role)
+                .is_some_and(|r| r.sends_lifecycle_events);
+        if !may_send {
+            return Err(refuse(VaultError::EventRoleNotAllowed(actor.role.clone())));
+        }
+        match self.store.subject(&actor.tenant, subject)? {
+            Some(row) => Ok(row),
+            None => Err(refuse(VaultError::SubjectNotFound)),
+        }
     }
 
     /// Sets the expiries an event at `at` starts, trusted time only (the

@@ -8,6 +8,7 @@
 //! appended to the audit log by the store in the same transaction as the data it
 //! concerns.
 
+pub mod closure;
 pub mod consent;
 pub mod events;
 pub mod export;

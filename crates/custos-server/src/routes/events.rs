@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use custos_core::vault::closure::Closure;
 use custos_core::vault::events::parse_event;
 use custos_store::{RetentionStore, Store, Timestamp, Uuid};
 use serde::Deserialize;
@@ -28,8 +29,10 @@ pub struct EventBody {
 }
 
 /// `POST /v1/subjects/{id}/events` (any key of the tenant): starts or restarts
-/// the retention clock of the categories that count from the event.
-pub async fn record<S: Store + RetentionStore>(
+/// the retention clock of the categories that count from the event. An
+/// `account_closure` does what the policy promises for deleted accounts: the
+/// person's erasure when `rights.account_closure_erases` (issue 13.15).
+pub async fn record<S: crate::Backend>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path(id): Path<String>,
@@ -40,14 +43,19 @@ pub async fn record<S: Store + RetentionStore>(
     let out = blocking(&rid, move || {
         let b = &body.value;
         let event = parse_event(&b.event)?;
-        Ok(state.vault.record_event(
+        if event == custos_policy::period::Trigger::AccountClosure {
+            return Ok(state
+                .vault
+                .close_account(&auth.actor, subject, b.at, &ctx(&auth))?);
+        }
+        Ok(Closure::Clocks(state.vault.record_event(
             &auth.actor,
             subject,
             event,
             b.at,
             b.purpose.as_deref(),
             &ctx(&auth),
-        )?)
+        )?))
     })
     .await?;
     Ok(Json(out).into_response())

@@ -16,9 +16,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use custos_core::VaultError;
-use custos_core::rights::{NewRequest, RequestAction};
 use custos_core::self_service::{MyData, privacy_center_actor};
 use custos_core::vault::RequestCtx;
+use custos_core::vault::closure::SelfErasure;
 use custos_core::vault::consent::{ConsentAction, ConsentInput};
 use custos_policy::model::Right;
 use custos_store::{RecordId, SubjectId, TenantId, Uuid};
@@ -949,11 +949,6 @@ pub struct DeleteForm {
     confirm: String,
 }
 
-enum Deletion {
-    Erased(custos_core::vault::lifecycle::ErasureReceipt, Uuid),
-    Open(custos_core::rights::RequestView),
-}
-
 pub async fn delete<S: Backend>(
     State(state): St<S>,
     headers: HeaderMap,
@@ -984,44 +979,14 @@ pub async fn delete<S: Backend>(
     let st = Arc::clone(&state);
     let c = ctx(&headers);
     let t = tenant.clone();
-    let result = engine(move || -> Result<Deletion, VaultError> {
-        let actor = privacy_center_actor(&t);
-        let policy = st.vault.policy(&t)?;
-        let request = st.vault.open_request(
-            &actor,
-            &NewRequest {
-                right: Right::Erasure,
-                subject: Some(subject),
-                jurisdiction: None,
-                channel: "privacy_center".into(),
-                on_behalf_of: None,
-            },
-            &c,
-        )?;
-        // Signed in with a code sent to a contact we hold: identity is verified.
-        let request = st
-            .vault
-            .act_on_request(&actor, request.id, &RequestAction::Verify, &c)?;
-        if !policy.policy.rights.self_service.contains(&Right::Erasure) {
-            return Ok(Deletion::Open(request));
-        }
+    let result = engine(move || {
         st.vault
-            .act_on_request(&actor, request.id, &RequestAction::Start, &c)?;
-        // Fulfilled first, so its notice is written while the contact still exists.
-        st.vault
-            .act_on_request(&actor, request.id, &RequestAction::Fulfil, &c)?;
-        let receipt = st.vault.erase(
-            &actor,
-            subject,
-            &format!("erasure request {} from the privacy center", request.id),
-            &c,
-        )?;
-        Ok(Deletion::Erased(receipt, request.id))
+            .erase_on_persons_request(&t, subject, "privacy_center", &c)
     })
     .await;
     let s = v.strings();
     match result {
-        Ok(Deletion::Erased(receipt, request)) => {
+        Ok(SelfErasure::Erased { request, receipt }) => {
             state.sessions.end_subject(subject);
             v.end(&state);
             let mut facts = vec![
@@ -1049,7 +1014,7 @@ pub async fn delete<S: Backend>(
                 },
             ))
         }
-        Ok(Deletion::Open(request)) => {
+        Ok(SelfErasure::Opened { request }) => {
             let facts = vec![
                 (s.receipt.to_owned(), request.id.to_string()),
                 (s.deadline.to_owned(), day(request.deadline)),

@@ -32,6 +32,7 @@ use hyper_util::rt::TokioIo;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 
+mod account_closure;
 mod consent_gates;
 mod contracts;
 
