@@ -37,7 +37,7 @@ pub enum SelfErasure {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum Closure {
-    Erasure(SelfErasure),
+    Erasure(Box<SelfErasure>),
     /// The retention clocks that count from the closure were started.
     Clocks(EventOutcome),
 }
@@ -104,6 +104,6 @@ impl<S: Store + RequestStore + LifecycleStore + RetentionStore> Vault<S> {
         // The same checks as any lifecycle event (role, subject, time) come first.
         self.may_send_events_for(actor, subject, None, ctx)?;
         self.erase_on_persons_request(&actor.tenant, subject, "api", ctx)
-            .map(Closure::Erasure)
+            .map(|e| Closure::Erasure(Box::new(e)))
     }
 }
