@@ -42,7 +42,9 @@ pub enum Closure {
     Clocks(EventOutcome),
 }
 
-impl<S: Store + RequestStore + LifecycleStore + RetentionStore> Vault<S> {
+impl<S: Store + RequestStore + LifecycleStore + RetentionStore + custos_store::ConsentStore>
+    Vault<S>
+{
     /// The person's own erasure request through `channel`, identity already
     /// established by that channel: opened, verified, and fulfilled by erasing when
     /// the policy makes erasure self-service (P0-17). Fulfilled first, so its
@@ -72,17 +74,14 @@ impl<S: Store + RequestStore + LifecycleStore + RetentionStore> Vault<S> {
             return Ok(SelfErasure::Opened { request });
         }
         self.act_on_request(&actor, request.id, &RequestAction::Start, ctx)?;
-        self.act_on_request(&actor, request.id, &RequestAction::Fulfil, ctx)?;
-        let receipt = self.erase(
-            &actor,
-            subject,
-            &format!("erasure request {} ({channel})", request.id),
-            ctx,
-        )?;
-        Ok(SelfErasure::Erased {
-            request: request.id,
-            receipt,
-        })
+        // Fulfilling performs the erasure (issue 13.9).
+        match self.act_performing(&actor, request.id, &RequestAction::Fulfil, ctx)? {
+            (_, Some(receipt)) => Ok(SelfErasure::Erased {
+                request: request.id,
+                receipt,
+            }),
+            (request, None) => Ok(SelfErasure::Opened { request }),
+        }
     }
 
     /// An `account_closure` event from the app or the shop: an erasure when the
@@ -102,7 +101,10 @@ impl<S: Store + RequestStore + LifecycleStore + RetentionStore> Vault<S> {
                 .map(Closure::Clocks);
         }
         // The same checks as any lifecycle event (role, subject, time) come first.
-        self.may_send_events_for(actor, subject, None, ctx)?;
+        let row = self.may_send_events_for(actor, subject, None, ctx)?;
+        if row.state == custos_store::SubjectState::Erased {
+            return Err(VaultError::SubjectErased);
+        }
         self.erase_on_persons_request(&actor.tenant, subject, "api", ctx)
             .map(|e| Closure::Erasure(Box::new(e)))
     }

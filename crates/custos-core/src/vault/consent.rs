@@ -135,7 +135,7 @@ pub fn needs_consent(policy: &Policy, purpose: &str) -> bool {
     })
 }
 
-fn objectable(policy: &Policy, purpose: &str) -> bool {
+pub fn objectable(policy: &Policy, purpose: &str) -> bool {
     policy
         .purpose
         .get(purpose)

@@ -12,6 +12,7 @@ pub mod closure;
 pub mod consent;
 pub mod events;
 pub mod export;
+pub mod fulfil;
 pub mod gates;
 pub mod lifecycle;
 mod read;

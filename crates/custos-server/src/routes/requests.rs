@@ -61,7 +61,7 @@ pub async fn one<S: Store + RequestStore>(
     Ok(Json(view).into_response())
 }
 
-pub async fn act<S: Store + RequestStore>(
+pub async fn act<S: crate::Backend>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path(id): Path<String>,
@@ -71,9 +71,7 @@ pub async fn act<S: Store + RequestStore>(
     let id = uuid_param(&id, &auth.request_id, "request")?;
     let rid = auth.request_id.clone();
     let view = blocking(&rid, move || {
-        Ok(state
-            .vault
-            .act_on_request(&auth.actor, id, &body.value, &ctx(&auth))?)
+        Ok(state.vault.act(&auth.actor, id, &body.value, &ctx(&auth))?)
     })
     .await?;
     Ok(Json(view).into_response())

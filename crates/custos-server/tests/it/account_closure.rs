@@ -40,3 +40,78 @@ async fn p0_9_closing_the_account_erases_the_person_whoever_closes_it() {
     let r = a.send_json("POST", &uri, &a.sales, Some(&closure)).await;
     assert!(r.status.is_client_error(), "{}", r.text());
 }
+
+/// P0-17 and P0-16 over HTTP (issue 13.9): a request is fulfilled only when its
+/// action is done — fulfilling an erasure erases, a restriction restricts, an
+/// objection objects.
+#[tokio::test]
+async fn p0_17_fulfilling_a_request_performs_it() {
+    let a = app();
+    let request = |right: &'static str, subject: String| {
+        let a = &a;
+        async move {
+            let r = a
+                .post(
+                    "/v1/requests",
+                    Some(&a.admin),
+                    &json!({ "right": right, "subject": subject, "channel": "email" }),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+            let id = r.json()["id"].as_str().unwrap().to_owned();
+            for action in ["verify", "fulfil"] {
+                let r = a
+                    .post(
+                        &format!("/v1/requests/{id}/actions"),
+                        Some(&a.admin),
+                        &json!({ "action": action }),
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.text());
+            }
+        }
+    };
+    let (restricted, _) = a.create(&customer("Restricted Person")).await;
+    request("restriction", restricted.clone()).await;
+    let r = a
+        .get(
+            &format!("/v1/subjects/{restricted}?purpose=account"),
+            Some(&a.sales),
+        )
+        .await;
+    assert_eq!(r.json()["values"], json!([]), "{}", r.text());
+    assert_eq!(
+        r.json()["withheld"][0]["reason"],
+        "restricted",
+        "{}",
+        r.text()
+    );
+
+    let (objecting, _) = a.create(&customer("Objecting Person")).await;
+    request("objection", objecting.clone()).await;
+    let l = a
+        .get(
+            &format!("/v1/subjects/{objecting}/consents"),
+            Some(&a.admin),
+        )
+        .await
+        .json();
+    assert!(
+        l["current"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["purpose"] == "product_statistics" && p["objected"] == true),
+        "{l}"
+    );
+
+    let (erased, _) = a.create(&customer("Erased Person")).await;
+    request("erasure", erased.clone()).await;
+    let r = a
+        .get(
+            &format!("/v1/subjects/{erased}?purpose=account"),
+            Some(&a.sales),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::GONE, "{}", r.text());
+}

@@ -259,7 +259,7 @@ pub async fn act<S: Backend>(
     let st = Arc::clone(&state);
     let c = ctx(rid);
     let result = blocking(move || {
-        match st.vault.act_on_request(&actor, id, &action, &c) {
+        match st.vault.act(&actor, id, &action, &c) {
             Ok(view) => Ok(Ok(view)),
             // Refused: show the request as it is, with why.
             Err(e @ VaultError::Invalid(_)) => st

@@ -1,0 +1,140 @@
+//! A request is fulfilled only when its action is done (P0-17, issue 13.9).
+//!
+//! Fulfilling an erasure erases (keeping only what the law requires), a
+//! restriction restricts, an objection objects to every purpose the person may
+//! object to, a consent withdrawal withdraws every consent given; the person's
+//! notice then says it was done. A right with nothing custos can perform alone
+//! (access, portability: answered with an export; rectification: the correction
+//! itself is a PATCH with the new value) is fulfilled as before.
+//!
+//! Order: the request is marked fulfilled first, so its notice is written while
+//! the person's contact still exists, then the erasure runs.
+
+use custos_store::{
+    ConsentStore, LifecycleStore, RequestState, RequestStore, RetentionStore, Store, SubjectState,
+    Uuid,
+};
+
+use super::consent::{ConsentAction, ConsentInput, needs_consent, objectable};
+use super::lifecycle::ErasureReceipt;
+use super::{Actor, RequestCtx, Vault};
+use crate::consent::ConsentState;
+use crate::error::VaultError;
+use crate::rights::{RequestAction, RequestView};
+
+impl<S: Store + RequestStore + LifecycleStore + ConsentStore + RetentionStore> Vault<S> {
+    /// Acts on a request (verify, start, extend, reject, instruct, fulfil); a
+    /// fulfilment performs the right it answers.
+    pub fn act(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        action: &RequestAction,
+        ctx: &RequestCtx,
+    ) -> Result<RequestView, VaultError> {
+        self.act_performing(actor, id, action, ctx).map(|(v, _)| v)
+    }
+
+    /// [`Vault::act`], with the erasure receipt when the fulfilment erased.
+    pub fn act_performing(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        action: &RequestAction,
+        ctx: &RequestCtx,
+    ) -> Result<(RequestView, Option<ErasureReceipt>), VaultError> {
+        if !matches!(action, RequestAction::Fulfil) {
+            return Ok((self.act_on_request(actor, id, action, ctx)?, None));
+        }
+        let r = self
+            .store
+            .request(&actor.tenant, id)?
+            .ok_or(VaultError::RequestNotFound)?;
+        let live = match r.subject {
+            Some(s) => self
+                .store
+                .subject(&actor.tenant, s)?
+                .filter(|row| row.state != SubjectState::Erased)
+                .map(|row| (s, row.state)),
+            None => None,
+        };
+        let can_fulfil = matches!(r.state, RequestState::Verified | RequestState::InProgress);
+        // What must be done before the notice says it is (the erasure comes after).
+        if can_fulfil && let Some((subject, state)) = live {
+            match r.right.as_str() {
+                "restriction" if state == SubjectState::Active => {
+                    self.restrict(actor, subject, ctx)?;
+                }
+                "objection" => self.object_to_all(actor, subject, ctx)?,
+                "consent_withdrawal" => self.withdraw_all(actor, subject, ctx)?,
+                _ => {}
+            }
+        }
+        let view = self.act_on_request(actor, id, action, ctx)?;
+        let receipt = match (r.right.as_str(), live) {
+            ("erasure", Some((subject, _))) => Some(self.erase(
+                actor,
+                subject,
+                &format!("erasure request {id} fulfilled"),
+                ctx,
+            )?),
+            _ => None,
+        };
+        Ok((view, receipt))
+    }
+
+    fn object_to_all(
+        &self,
+        actor: &Actor,
+        subject: custos_store::SubjectId,
+        ctx: &RequestCtx,
+    ) -> Result<(), VaultError> {
+        let policy = self.policy(&actor.tenant)?;
+        for purpose in policy.policy.purpose.keys() {
+            if objectable(&policy.policy, purpose)
+                && !self.consent.objected(&actor.tenant, subject, purpose)?
+            {
+                self.record_consent(
+                    actor,
+                    subject,
+                    &decision(purpose, ConsentAction::Object),
+                    ctx,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn withdraw_all(
+        &self,
+        actor: &Actor,
+        subject: custos_store::SubjectId,
+        ctx: &RequestCtx,
+    ) -> Result<(), VaultError> {
+        let policy = self.policy(&actor.tenant)?;
+        for purpose in policy.policy.purpose.keys() {
+            if needs_consent(&policy.policy, purpose)
+                && self.consent.consent(&actor.tenant, subject, purpose)? == ConsentState::Granted
+            {
+                self.record_consent(
+                    actor,
+                    subject,
+                    &decision(purpose, ConsentAction::Withdraw),
+                    ctx,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn decision(purpose: &str, action: ConsentAction) -> ConsentInput {
+    ConsentInput {
+        purpose: purpose.to_owned(),
+        action,
+        channel: "operator".into(),
+        notice_text: None,
+        ip: None,
+        user_agent: None,
+    }
+}
