@@ -23,7 +23,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use custos_crypto::{Aad, blind_index, blind_index_email, blind_index_phone, open, seal};
+use custos_crypto::{Aad, open, seal};
 use custos_policy::Policy;
 use custos_policy::model::{Basis, Shape};
 use custos_policy::names::pattern_matches;
@@ -134,13 +134,41 @@ pub fn legal_hold<'p>(policy: &'p Policy, category: &str) -> Option<(&'p str, St
                     .iter()
                     .any(|pat| pattern_matches(pat, category))
         })
-        .map(|(id, p)| {
-            let reason = p
-                .legal_reference
-                .clone()
-                .unwrap_or_else(|| p.description.clone());
-            (id.as_str(), reason)
+        .map(|(id, p)| (id.as_str(), obligation_ground(p)))
+}
+
+/// `held_for` of records a staff legal hold keeps through an erasure: readable by
+/// any purpose allowed during restriction (the hold's reason is legal claims).
+pub const LEGAL_CLAIMS: &str = "legal_claims";
+
+/// The ground of a record kept under a legal obligation (GDPR Art. 17(3)(b)).
+fn obligation_ground(p: &custos_policy::model::Purpose) -> String {
+    format!(
+        "GDPR Art. 17(3)(b) legal obligation: {}",
+        p.legal_reference.as_deref().unwrap_or(&p.description)
+    )
+}
+
+/// Whether erasure keeps this record under a legal obligation (P0-17, issue
+/// 13.8): a record collected for a legal-obligation purpose (read during
+/// restriction) that lists its category, or one collected under a contract that
+/// such a purpose needs (a payment reference behind an invoice) — never every
+/// record of a category: what was collected on consent or legitimate interest
+/// (a marketing lead's e-mail) goes at once, even when invoices keep an e-mail.
+fn kept_by_obligation<'p>(policy: &'p Policy, record: &Record) -> Option<(&'p str, String)> {
+    let collected_for = policy.purpose.get(&record.purpose)?;
+    policy
+        .purpose
+        .iter()
+        .find(|(id, p)| {
+            p.basis == Basis::LegalObligation
+                && p.during_restriction
+                && p.categories
+                    .iter()
+                    .any(|pat| pattern_matches(pat, &record.category))
+                && (**id == record.purpose || collected_for.basis == Basis::Contract)
         })
+        .map(|(id, p)| (id.as_str(), obligation_ground(p)))
 }
 
 /// When a held record becomes deletable: its category's retention from collection,
@@ -148,6 +176,10 @@ pub fn legal_hold<'p>(policy: &'p Policy, category: &str) -> Option<(&'p str, St
 /// which is when they happened at the latest. `None` when the category has no
 /// retention in the policy.
 fn hold_until(policy: &Policy, record: &Record, erased_at: Timestamp) -> Option<Timestamp> {
+    // An erasure never extends a record's life: an expiry already set stays.
+    if record.expires_at.is_some() {
+        return record.expires_at;
+    }
     let rule = policy
         .category
         .get(&record.category)?
@@ -173,11 +205,7 @@ fn index_hash(
         return Ok(None);
     };
     let key = vault_keys.blind_index_key(tenant, category)?;
-    Ok(Some(match shape {
-        Shape::Email => blind_index_email(&key, s),
-        Shape::Phone => blind_index_phone(&key, s),
-        _ => blind_index(&key, s.trim()),
-    }))
+    Ok(Some(super::read::index_hash(&key, shape, s)))
 }
 
 impl<S: Store + LifecycleStore> Vault<S> {
@@ -449,7 +477,7 @@ impl<S: Store + LifecycleStore + custos_store::RequestStore> Vault<S> {
     }
 }
 
-impl<S: Store + LifecycleStore> Vault<S> {
+impl<S: Store + LifecycleStore + custos_store::RetentionStore> Vault<S> {
     /// Restricts processing (P0-16, L-6): from now on only purposes declared
     /// `during_restriction` read this subject. Admin keys only.
     pub fn restrict(
@@ -543,15 +571,48 @@ impl<S: Store + LifecycleStore> Vault<S> {
         let sid = subject.to_string();
         let now = self.clock.now();
         let records = self.store.subject_records(&actor.tenant, subject)?;
-        let to_hold: Vec<(&Record, &str, String)> = records
+        // Staff's legal holds in force (legal claims) keep what they cover; a legal
+        // obligation keeps only what was collected for it (issue 13.8).
+        let holds: Vec<custos_store::LegalHold> = self
+            .store
+            .legal_holds(&actor.tenant, Some(subject))?
+            .into_iter()
+            .filter(|h| h.until.is_none_or(|u| u > now))
+            .collect();
+        let to_hold: Vec<(&Record, String, String, Option<Timestamp>)> = records
             .iter()
-            .filter_map(|r| legal_hold(&policy.policy, &r.category).map(|(p, why)| (r, p, why)))
+            .filter_map(|r| {
+                let claim = holds
+                    .iter()
+                    .filter(|h| h.record.is_none() || h.record == Some(r.id))
+                    .max_by_key(|h| h.until);
+                let obligation = kept_by_obligation(&policy.policy, r)
+                    .map(|(p, why)| (p, why, hold_until(&policy.policy, r, now)));
+                match (obligation, claim) {
+                    (Some((p, why, until)), claim) => {
+                        // Whichever keeps it longer decides when it goes.
+                        let until = match (until, claim.and_then(|h| h.until)) {
+                            (Some(a), Some(b)) => Some(a.max(b)),
+                            (a, None) => a,
+                            (None, b) => b,
+                        };
+                        Some((r, p.to_owned(), why, until))
+                    }
+                    (None, Some(h)) => Some((
+                        r,
+                        LEGAL_CLAIMS.to_owned(),
+                        format!("GDPR Art. 17(3)(e) legal claims: legal hold {}", h.id),
+                        h.until,
+                    )),
+                    (None, None) => None,
+                }
+            })
             .collect();
         let mut held = Vec::with_capacity(to_hold.len());
         if !to_hold.is_empty() {
             let dek = self.subject_key(&actor.tenant, row)?;
             let hold_key = self.keys.hold_key(tenant)?;
-            for (r, purpose, why) in &to_hold {
+            for (r, purpose, why, until) in &to_hold {
                 let aad = Aad::new(tenant, &sid, &r.category, &r.id.to_string())?;
                 let plain = open(&dek, &aad, &r.ciphertext)?;
                 held.push(HeldRecord {
@@ -562,10 +623,10 @@ impl<S: Store + LifecycleStore> Vault<S> {
                     purpose: r.purpose.clone(),
                     source: r.source.clone(),
                     collected_at: r.collected_at,
-                    held_for: (*purpose).to_owned(),
+                    held_for: purpose.clone(),
                     reason: why.clone(),
                     held_at: now,
-                    until: hold_until(&policy.policy, r, now),
+                    until: *until,
                 });
             }
         }
@@ -681,10 +742,12 @@ impl<S: Store + LifecycleStore> Vault<S> {
         let sid = subject.to_string();
         let hold_key = self.keys.hold_key(tenant)?;
         let mut values = Vec::new();
-        for h in held
-            .into_iter()
-            .filter(|h| allowed.contains(h.category.as_str()))
-        {
+        // Kept under an obligation: readable for that purpose only; kept for legal
+        // claims (a staff hold): for the purposes allowed during restriction.
+        for h in held.into_iter().filter(|h| {
+            allowed.contains(h.category.as_str())
+                && (h.held_for == purpose || h.held_for == LEGAL_CLAIMS)
+        }) {
             let aad = Aad::new(tenant, &sid, &h.category, &h.id.to_string())?;
             let plain = open(&hold_key, &aad, &h.ciphertext)?;
             let value: Value = serde_json::from_slice(&plain).map_err(|_| VaultError::Integrity)?;

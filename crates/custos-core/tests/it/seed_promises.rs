@@ -1179,3 +1179,87 @@ fn v_5_an_age_attestation_lets_the_gate_fire_at_sign_up() {
         checked.report.diagnostics
     );
 }
+
+/// P0-17, L-6 (issue 13.8): an erasure keeps only what the law requires. A
+/// staff legal hold (legal claims) keeps what it covers until its end, named on
+/// the receipt with its ground; a legal obligation keeps only records collected
+/// for it (or the contract records it needs) — a marketing lead's e-mail goes at
+/// once even though invoices keep an e-mail category.
+#[test]
+fn p0_17_erasure_honours_staff_holds_and_keeps_only_what_the_law_requires() {
+    let h = with_policy(PLUME);
+    let staff = h.staff("sales_order_delivery");
+    // A marketing lead: only an e-mail for targeted marketing, with consent.
+    let lead = h
+        .vault
+        .create_subject(
+            &h.staff("marketing_communication"),
+            &WriteRequest {
+                jurisdiction: None,
+                settings: Default::default(),
+                consents: vec![custos_core::vault::CarriedConsent {
+                    purpose: "targeted_marketing".into(),
+                    notice_text: "Send me offers".into(),
+                    channel: "web".into(),
+                    ip: None,
+                    user_agent: None,
+                }],
+                records: vec![rec(
+                    "user.contact.email",
+                    json!("lead@example.fr"),
+                    "targeted_marketing",
+                    None,
+                )],
+            },
+            &ctx(),
+        )
+        .unwrap()
+        .written()
+        .subject;
+    let receipt = h.vault.erase(&staff, lead, "lead asked", &ctx()).unwrap();
+    assert!(receipt.kept.is_empty(), "{:?}", receipt.kept);
+
+    // A customer under a staff hold for a dispute: everything stays until the
+    // hold ends, readable only for the purposes allowed during restriction.
+    let alice = plume_customer(&h);
+    let until = h.clock.now() + days(90);
+    let hold = h
+        .vault
+        .place_hold(&staff, alice, "dispute 2026-77", until, &ctx())
+        .unwrap();
+    let receipt = h
+        .vault
+        .erase(&staff, alice, "customer asked", &ctx())
+        .unwrap();
+    assert!(receipt.deleted.is_empty(), "{:?}", receipt.deleted);
+    let name = receipt
+        .kept
+        .iter()
+        .find(|k| k.category == "user.name")
+        .expect("the hold keeps the name");
+    assert_eq!(name.held_for, "legal_claims");
+    assert!(name.reason.contains("17(3)(e)"), "{}", name.reason);
+    assert!(name.reason.contains(&hold.id.to_string()));
+    assert_eq!(name.until, Some(until));
+    let invoice = receipt
+        .kept
+        .iter()
+        .find(|k| k.category == "user.financial.invoice")
+        .unwrap();
+    assert!(invoice.reason.contains("17(3)(b)"), "{}", invoice.reason);
+    assert!(invoice.until.unwrap() >= until);
+    let held = h
+        .vault
+        .read_held(
+            &h.actor("sales_order_delivery"),
+            alice,
+            "legal_obligations",
+            &ctx(),
+        )
+        .unwrap();
+    assert!(
+        held.values
+            .iter()
+            .any(|v| v.category == "user.financial.invoice")
+    );
+}

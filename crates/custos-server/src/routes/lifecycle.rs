@@ -36,7 +36,7 @@ pub async fn rectify<S: Store + LifecycleStore + custos_store::RequestStore>(
 }
 
 /// `POST /v1/subjects/{id}/restriction` (admin).
-pub async fn restrict<S: Store + LifecycleStore>(
+pub async fn restrict<S: crate::Backend>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path(subject): Path<String>,
@@ -52,7 +52,7 @@ pub async fn restrict<S: Store + LifecycleStore>(
 }
 
 /// `DELETE /v1/subjects/{id}/restriction` (admin).
-pub async fn lift<S: Store + LifecycleStore>(
+pub async fn lift<S: crate::Backend>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path(subject): Path<String>,
@@ -68,7 +68,7 @@ pub async fn lift<S: Store + LifecycleStore>(
 }
 
 /// `POST /v1/subjects/{id}/erasure` (admin): the erasure receipt.
-pub async fn erase<S: Store + LifecycleStore>(
+pub async fn erase<S: crate::Backend>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path(subject): Path<String>,
@@ -92,7 +92,7 @@ pub struct PurposeQuery {
 }
 
 /// `GET /v1/subjects/{id}/held?purpose=…`: records kept under a legal hold.
-pub async fn held<S: Store + LifecycleStore>(
+pub async fn held<S: crate::Backend>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path(subject): Path<String>,
