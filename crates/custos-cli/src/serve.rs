@@ -198,12 +198,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             eprintln!("notices are sent by email via {}", config.server());
             Arc::new(crate::smtp_sink::SmtpSink::new(config, Arc::clone(&vault)))
         }
-        None => Arc::new(crate::outbox_sink::FileSink {
-            dir: args
-                .outbox_dir
+        None => Arc::new(crate::outbox_sink::FileSink::new(
+            args.outbox_dir
                 .clone()
                 .unwrap_or_else(|| dir.root.join("outbox")),
-        }),
+        )),
     };
     let contracts_job = crate::contracts_job::tick_contracts(Arc::clone(&vault));
     let state = AppState::new(
@@ -291,6 +290,8 @@ async fn deliver_notices<
         let (store, clock, sink) = (Arc::clone(&store), Arc::clone(&clock), Arc::clone(&sink));
         let holder = Arc::clone(&holder);
         let pass = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            // Every instance, lease or not: the code files may be another's.
+            sink.forget_expired(clock.now());
             // Held for longer than a pass takes; released at its end, and expired
             // if this instance dies in the middle, so another takes over.
             let claimed = store
