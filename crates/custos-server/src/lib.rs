@@ -31,7 +31,7 @@ use custos_store::{
     VerificationStore,
 };
 
-pub use limits::RateLimiter;
+pub use limits::{EdgeLimits, RateLimiter};
 pub use metrics::Metrics;
 pub use problem::ApiError;
 
@@ -48,6 +48,11 @@ pub struct AppState<S> {
     pub sessions: web::session::Sessions,
     /// The tenant whose people the privacy center serves.
     pub site_tenant: custos_store::TenantId,
+    /// Limits per client address: sign-ins, new sessions, unauthenticated requests.
+    pub edge: EdgeLimits,
+    /// The header a trusted reverse proxy sets to the client's address
+    /// (`X-Forwarded-For`, `X-Real-IP`); without one the TCP peer is the client.
+    pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
 impl<S: Store> AppState<S> {
@@ -62,12 +67,26 @@ impl<S: Store> AppState<S> {
         limiter: RateLimiter,
         site_tenant: custos_store::TenantId,
     ) -> Arc<Self> {
+        Self::behind(vault, limiter, site_tenant, None, EdgeLimits::default())
+    }
+
+    /// State behind a reverse proxy that names the client in `client_ip_header`,
+    /// with the given per-client limits.
+    pub fn behind(
+        vault: Arc<Vault<S>>,
+        limiter: RateLimiter,
+        site_tenant: custos_store::TenantId,
+        client_ip_header: Option<axum::http::HeaderName>,
+        edge: EdgeLimits,
+    ) -> Arc<Self> {
         Arc::new(AppState {
             vault,
             limiter,
             metrics: Metrics::default(),
             sessions: web::session::Sessions::default(),
             site_tenant,
+            edge,
+            client_ip_header,
         })
     }
 }
@@ -137,6 +156,11 @@ async fn observe<S: Store>(
         })
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
+    // Limits key on this; a client cannot choose it (its own copy is replaced).
+    let client = limits::client_of(&req, state.client_ip_header.as_ref());
+    if let Ok(v) = HeaderValue::from_str(&client) {
+        req.headers_mut().insert(limits::CLIENT_HEADER, v);
+    }
     // Pages read the id from the headers they already hold: the one chosen here.
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert("x-request-id", v);
