@@ -68,6 +68,20 @@ pub struct ServeArgs {
     /// The private key (PEM) of --tls-cert.
     #[arg(long, env = "CUSTOS_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Behind a reverse proxy: the header it sets to the client's address
+    /// (`X-Forwarded-For`: its last entry; `X-Real-IP`). Per-client limits key on it;
+    /// set it only when every request passes through that proxy, which overwrites it.
+    /// Without it the TCP peer is the client.
+    #[arg(long, env = "CUSTOS_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+    /// Seconds a client has to send a request's headers (also the longest an idle
+    /// kept-alive connection stays open).
+    #[arg(long, env = "CUSTOS_HEADER_READ_TIMEOUT", default_value_t = 10)]
+    pub header_read_timeout: u64,
+    /// Connections one client address may hold at once (not applied with
+    /// --client-ip-header: all connections then come from the proxy).
+    #[arg(long, env = "CUSTOS_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
+    pub max_connections_per_client: usize,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -205,9 +219,27 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         )),
     };
     let contracts_job = crate::contracts_job::tick_contracts(Arc::clone(&vault));
-    let state = AppState::new(
+    let client_ip_header = args
+        .client_ip_header
+        .as_deref()
+        .map(|h| {
+            custos_server::HeaderName::from_bytes(h.trim().as_bytes())
+                .map_err(|_| InputError(format!("--client-ip-header: not a header name: {h}")))
+        })
+        .transpose()?;
+    let conn_limits = custos_server::ConnLimits {
+        header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout.max(1)),
+        per_client: client_ip_header
+            .is_none()
+            .then_some(args.max_connections_per_client.max(1)),
+        ..custos_server::ConnLimits::default()
+    };
+    let state = AppState::behind(
         vault,
         RateLimiter::new(args.rate_limit, args.rate_limit.saturating_mul(2)),
+        custos_store::TenantId::default_tenant(),
+        client_ip_header,
+        custos_server::EdgeLimits::default(),
     );
     let app = custos_server::router(state);
 
@@ -233,8 +265,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(contracts_job);
         tokio::spawn(deliver_notices(jobs_store, jobs_clock, sink));
         match tls {
-            Some(cert) => custos_server::tls::serve_tls(listener, app, cert).await,
-            None => custos_server::serve(listener, app).await,
+            Some(cert) => custos_server::tls::serve_tls(listener, app, cert, conn_limits).await,
+            None => custos_server::serve(listener, app, conn_limits).await,
         }
         .context("server failed")?;
         Ok::<(), anyhow::Error>(())

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 mod body;
+pub mod conn;
 mod docs;
 mod limits;
 mod metrics;
@@ -31,6 +32,8 @@ use custos_store::{
     VerificationStore,
 };
 
+pub use axum::http::HeaderName;
+pub use conn::{ConnLimits, serve_connections};
 pub use limits::{EdgeLimits, RateLimiter};
 pub use metrics::Metrics;
 pub use problem::ApiError;
@@ -207,11 +210,13 @@ async fn observe<S: Store>(
     resp
 }
 
-/// Serves until Ctrl-C or SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
+/// Serves plain HTTP until Ctrl-C or SIGTERM, within `limits` (conn.rs).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: ConnLimits,
+) -> std::io::Result<()> {
+    serve_connections(listener, app, None, limits, shutdown()).await
 }
 
 pub(crate) async fn shutdown() {
