@@ -86,7 +86,7 @@ impl<S: Store> AppState<S> {
             vault,
             limiter,
             metrics: Metrics::default(),
-            sessions: web::session::Sessions::default(),
+            sessions: web::session::Sessions::with_limits(edge.max_sessions, edge.max_signed_in),
             site_tenant,
             edge,
             client_ip_header,

@@ -125,6 +125,10 @@ pub struct EdgeLimits {
     /// API requests with a missing or invalid key (and refused console keys): 20,
     /// then one every 5 s; checked before any key is hashed or looked up.
     pub unauthenticated: RateLimiter,
+    /// Live anonymous page sessions at most (the least recently used make room).
+    pub max_sessions: usize,
+    /// Live signed-in sessions at most (never evicted; sign-ins wait).
+    pub max_signed_in: usize,
 }
 
 impl Default for EdgeLimits {
@@ -134,6 +138,8 @@ impl Default for EdgeLimits {
             sign_in_address: RateLimiter::one_every(30 * 60, 2),
             sessions: RateLimiter::one_every(15, 20),
             unauthenticated: RateLimiter::one_every(5, 20),
+            max_sessions: crate::web::session::MAX_SESSIONS,
+            max_signed_in: crate::web::session::MAX_SIGNED_IN,
         }
     }
 }

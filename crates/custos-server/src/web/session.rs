@@ -116,9 +116,17 @@ impl Session {
 /// evicted — when they are full a sign-in waits (issue 17.6). Each kind keeps its ids
 /// in a queue swept a few entries per insert (expired or stale entries dropped, live
 /// ones moved to the back), so no operation scans the whole map under the lock.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Sessions {
     inner: Mutex<Inner>,
+    max_anonymous: usize,
+    max_signed_in: usize,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self::with_limits(MAX_SESSIONS, MAX_SIGNED_IN)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -268,6 +276,15 @@ impl Inner {
 }
 
 impl Sessions {
+    /// At most `max_anonymous` anonymous and `max_signed_in` signed-in sessions.
+    pub fn with_limits(max_anonymous: usize, max_signed_in: usize) -> Self {
+        Sessions {
+            inner: Mutex::default(),
+            max_anonymous: max_anonymous.max(1),
+            max_signed_in: max_signed_in.max(1),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves plain data behind; keep serving.
         self.inner
@@ -310,7 +327,7 @@ impl Sessions {
             flash: None,
         };
         let mut inner = self.lock();
-        if !inner.make_room(false, MAX_SESSIONS, now) {
+        if !inner.make_room(false, self.max_anonymous, now) {
             return Err(NoRoom::Full);
         }
         inner.insert(s.clone());
@@ -345,7 +362,7 @@ impl Sessions {
         next.id = random_token().ok_or(NoRoom::Random)?;
         next.csrf = random_token().ok_or(NoRoom::Random)?;
         let mut inner = self.lock();
-        if !inner.make_room(true, MAX_SIGNED_IN, now) {
+        if !inner.make_room(true, self.max_signed_in, now) {
             return Err(NoRoom::Full);
         }
         inner.remove(&s.id);
