@@ -10,6 +10,8 @@ fn csrf_of(html: &str) -> String {
     html[at..at + 64].to_owned()
 }
 
+// A real child process's delivery job: bounded waits on real time.
+#[allow(clippy::disallowed_methods)]
 #[test]
 fn a_code_lives_in_its_file_only_and_never_in_the_database_after_delivery_or_an_archive() {
     let data = tempdir().join("data");
@@ -59,7 +61,6 @@ fn a_code_lives_in_its_file_only_and_never_in_the_database_after_delivery_or_an_
     };
     let started = std::time::Instant::now();
     while row().0.is_none() && started.elapsed() < std::time::Duration::from_secs(10) {
-        #[allow(clippy::disallowed_methods)]
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let (delivered, payload) = row();

@@ -347,6 +347,8 @@ async fn bad_keys_from_one_address_get_429_before_any_key_is_looked_up() {
     assert!(passed(call(&a.admin, "203.0.113.5").await.status));
 }
 
+// The header timeout is hyper's, on the real clock: the one test here that reads it.
+#[allow(clippy::disallowed_methods)]
 #[tokio::test]
 async fn a_slow_or_silent_client_is_cut_off_and_one_client_holds_few_connections() {
     let a = app_behind(
