@@ -454,8 +454,11 @@ fn to_line(row: ArchiveRow) -> Line {
         ArchiveRow::Outbox(m) => Line::Outbox {
             id: m.id,
             subject: m.subject.map(|s| s.0),
+            // A sign-in code never leaves in an archive (issue 17.9); imported, the
+            // message is closed unsent by the delivery job (no code to deliver).
+            payload: custos_core::verification::scrub_code(&m.kind, &m.payload)
+                .unwrap_or(m.payload),
             kind: m.kind,
-            payload: m.payload,
             created_at: micros(m.created_at),
             attempts: m.attempts,
             next_attempt_at: micros(m.next_attempt_at),

@@ -68,6 +68,20 @@ pub struct ServeArgs {
     /// The private key (PEM) of --tls-cert.
     #[arg(long, env = "CUSTOS_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Behind a reverse proxy: the header it sets to the client's address
+    /// (`X-Forwarded-For`: its last entry; `X-Real-IP`). Per-client limits key on it;
+    /// set it only when every request passes through that proxy, which overwrites it.
+    /// Without it the TCP peer is the client.
+    #[arg(long, env = "CUSTOS_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+    /// Seconds a client has to send a request's headers (also the longest an idle
+    /// kept-alive connection stays open).
+    #[arg(long, env = "CUSTOS_HEADER_READ_TIMEOUT", default_value_t = 10)]
+    pub header_read_timeout: u64,
+    /// Connections one client address may hold at once (not applied with
+    /// --client-ip-header: all connections then come from the proxy).
+    #[arg(long, env = "CUSTOS_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
+    pub max_connections_per_client: usize,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -199,17 +213,34 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             eprintln!("notices are sent by email via {}", config.server());
             Arc::new(crate::smtp_sink::SmtpSink::new(config, Arc::clone(&vault)))
         }
-        None => Arc::new(crate::outbox_sink::FileSink {
-            dir: args
-                .outbox_dir
+        None => Arc::new(crate::outbox_sink::FileSink::new(
+            args.outbox_dir
                 .clone()
                 .unwrap_or_else(|| dir.root.join("outbox")),
-        }),
+        )),
     };
     let contracts_job = crate::contracts_job::tick_contracts(Arc::clone(&vault));
-    let state = AppState::new(
+    let client_ip_header = args
+        .client_ip_header
+        .as_deref()
+        .map(|h| {
+            custos_server::HeaderName::from_bytes(h.trim().as_bytes())
+                .map_err(|_| InputError(format!("--client-ip-header: not a header name: {h}")))
+        })
+        .transpose()?;
+    let conn_limits = custos_server::ConnLimits {
+        header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout.max(1)),
+        per_client: client_ip_header
+            .is_none()
+            .then_some(args.max_connections_per_client.max(1)),
+        ..custos_server::ConnLimits::default()
+    };
+    let state = AppState::behind(
         vault,
         RateLimiter::new(args.rate_limit, args.rate_limit.saturating_mul(2)),
+        custos_store::TenantId::default_tenant(),
+        client_ip_header,
+        custos_server::EdgeLimits::default(),
     );
     let app = custos_server::router(state);
 
@@ -235,8 +266,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(contracts_job);
         tokio::spawn(deliver_notices(jobs_store, jobs_clock, sink));
         match tls {
-            Some(cert) => custos_server::tls::serve_tls(listener, app, cert).await,
-            None => custos_server::serve(listener, app).await,
+            Some(cert) => custos_server::tls::serve_tls(listener, app, cert, conn_limits).await,
+            None => custos_server::serve(listener, app, conn_limits).await,
         }
         .context("server failed")?;
         Ok::<(), anyhow::Error>(())
@@ -292,6 +323,8 @@ async fn deliver_notices<
         let (store, clock, sink) = (Arc::clone(&store), Arc::clone(&clock), Arc::clone(&sink));
         let holder = Arc::clone(&holder);
         let pass = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            // Every instance, lease or not: the code files may be another's.
+            sink.forget_expired(clock.now());
             // Held for longer than a pass takes; released at its end, and expired
             // if this instance dies in the middle, so another takes over.
             let claimed = store

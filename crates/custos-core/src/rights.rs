@@ -517,6 +517,10 @@ impl<S: Store + RequestStore> Vault<S> {
 pub trait Sink: Send + Sync {
     /// Delivers one message; `Err` (a short reason, no personal data) means retry later.
     fn deliver(&self, tenant: &TenantId, message: &OutboxMessage) -> Result<(), String>;
+
+    /// Removes whatever the sink itself keeps of sign-in codes expired at `now` (a
+    /// file sink's files); run by the delivery job on every tick.
+    fn forget_expired(&self, _now: Timestamp) {}
 }
 
 /// What one delivery pass did.
@@ -524,6 +528,8 @@ pub trait Sink: Send + Sync {
 pub struct DeliveryReport {
     pub delivered: usize,
     pub failed: usize,
+    /// Code messages closed unsent: expired first, or addressed to nobody.
+    pub closed: usize,
 }
 
 /// Delivers every due message of a tenant. A failed attempt is retried with a
@@ -539,20 +545,24 @@ pub fn deliver_due<S: RequestStore>(
 ) -> Result<DeliveryReport, VaultError> {
     let mut report = DeliveryReport::default();
     for mut m in store.due_outbox(tenant, now, limit)? {
-        m.attempts += 1;
-        match sink.deliver(tenant, &m) {
-            Ok(()) => {
-                m.delivered_at = Some(now);
-                m.last_error = None;
-                report.delivered += 1;
+        if m.kind == crate::verification::CODE_KIND
+            && !crate::verification::code_deliverable(&m.payload, now)
+        {
+            // Expired before it could be sent, or addressed to nobody (a sign-in for an
+            // unknown address): closed without a send, its code scrubbed.
+            if let Some(p) = crate::verification::scrub_code(&m.kind, &m.payload) {
+                m.payload = p;
             }
-            Err(reason) => {
-                let minutes = 1i64 << m.attempts.min(9).saturating_sub(1);
-                let wait = jiff::SignedDuration::from_mins(minutes.min(360));
-                m.next_attempt_at = now.checked_add(wait).unwrap_or(now);
-                m.last_error = Some(reason.chars().take(200).collect());
-                report.failed += 1;
-            }
+            m.delivered_at = Some(now);
+            m.last_error = Some(if m.subject.is_some() {
+                "expired before delivery".into()
+            } else {
+                "no recipient".into()
+            });
+            report.closed += 1;
+        } else {
+            m.attempts += 1;
+            deliver_one(sink, tenant, &mut m, now, &mut report);
         }
         match store.mark_outbox(tenant, &m) {
             Ok(()) | Err(StoreError::Conflict(_)) => {}
@@ -560,4 +570,31 @@ pub fn deliver_due<S: RequestStore>(
         }
     }
     Ok(report)
+}
+
+/// One attempt: delivered (a code then leaves the row), or failed with its retry time.
+fn deliver_one(
+    sink: &dyn Sink,
+    tenant: &TenantId,
+    m: &mut OutboxMessage,
+    now: Timestamp,
+    report: &mut DeliveryReport,
+) {
+    match sink.deliver(tenant, m) {
+        Ok(()) => {
+            m.delivered_at = Some(now);
+            m.last_error = None;
+            if let Some(p) = crate::verification::scrub_code(&m.kind, &m.payload) {
+                m.payload = p;
+            }
+            report.delivered += 1;
+        }
+        Err(reason) => {
+            let minutes = 1i64 << m.attempts.min(9).saturating_sub(1);
+            let wait = jiff::SignedDuration::from_mins(minutes.min(360));
+            m.next_attempt_at = now.checked_add(wait).unwrap_or(now);
+            m.last_error = Some(reason.chars().take(200).collect());
+            report.failed += 1;
+        }
+    }
 }

@@ -3,7 +3,9 @@
 //! the requester types in), expires after [`CODE_TTL_MINUTES`], allows
 //! [`MAX_ATTEMPTS`] guesses, at most [`MAX_PER_HOUR`] codes per subject per hour,
 //! and is compared in constant time against a keyed hash (the code itself is never
-//! stored; it travels only in the outbox message that delivers it).
+//! stored; it travels only in the outbox message that delivers it, and is scrubbed
+//! from that row once delivered or expired: [`scrub_code`], used by
+//! [`crate::rights::deliver_due`] and the archive export).
 
 use custos_crypto::{SecretKey, blind_index, ct_eq};
 use custos_store::{
@@ -19,6 +21,61 @@ use crate::vault::{Actor, RequestCtx, Vault};
 pub const CODE_TTL_MINUTES: i64 = 10;
 pub const MAX_ATTEMPTS: u32 = 5;
 pub const MAX_PER_HOUR: u32 = 5;
+/// The outbox kind that carries a code.
+pub const CODE_KIND: &str = "verification.code";
+
+/// The outbox message that carries a code: to `subject`'s held contact, or, for a
+/// sign-in that matched nobody, to nowhere (no subject, no code).
+fn code_message(
+    subject: Option<SubjectId>,
+    challenge: Uuid,
+    category: &str,
+    code: Option<&str>,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> OutboxMessage {
+    let mut payload =
+        json!({ "challenge": challenge, "category": category, "expires_at": expires_at });
+    if let (Some(code), Some(map)) = (code, payload.as_object_mut()) {
+        map.insert("code".into(), json!(code));
+    }
+    OutboxMessage {
+        id: Uuid::now_v7(),
+        subject,
+        kind: CODE_KIND.into(),
+        payload: payload.to_string(),
+        created_at: now,
+        attempts: 0,
+        next_attempt_at: now,
+        delivered_at: None,
+        last_error: None,
+    }
+}
+
+/// The payload of a code message without its code (`None`: nothing to scrub — another
+/// kind, or already scrubbed). Delivery and the archive export call it, so a code
+/// lives in the database only until it is handed to the sink.
+pub fn scrub_code(kind: &str, payload: &str) -> Option<String> {
+    if kind != CODE_KIND {
+        return None;
+    }
+    let mut v: serde_json::Value = serde_json::from_str(payload).ok()?;
+    v.as_object_mut()?.remove("code")?;
+    Some(v.to_string())
+}
+
+/// Whether a code message is still worth sending at `now`: it holds a code that has
+/// not expired. A code past its expiry could never be used; it is not sent late.
+pub fn code_deliverable(payload: &str, now: Timestamp) -> bool {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(payload) else {
+        return false;
+    };
+    let expires = v
+        .get("expires_at")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|t| t.parse::<Timestamp>().ok());
+    v.get("code").is_some_and(serde_json::Value::is_string) && expires.is_some_and(|t| now < t)
+}
 
 /// What the caller learns when a code is sent: where to check it and until when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -125,17 +182,7 @@ impl<S: Store + RequestStore + VerificationStore> Vault<S> {
             consumed_at: None,
         };
         // The code leaves only through this message; the sink sends it to the held contact.
-        let message = OutboxMessage {
-            id: Uuid::now_v7(),
-            subject: Some(subject),
-            kind: "verification.code".into(),
-            payload: json!({ "challenge": id, "category": category, "code": code, "expires_at": expires_at }).to_string(),
-            created_at: now,
-            attempts: 0,
-            next_attempt_at: now,
-            delivered_at: None,
-            last_error: None,
-        };
+        let message = code_message(Some(subject), id, category, Some(&code), expires_at, now);
         let mut audit = self.audit(actor, ctx, "verification.started");
         audit.subject = Some(subject);
         audit.categories = vec![category.to_owned()];
@@ -147,6 +194,46 @@ impl<S: Store + RequestStore + VerificationStore> Vault<S> {
             category: category.to_owned(),
             expires_at,
         })
+    }
+
+    /// A privacy-center sign-in for the address a person typed: a code to the subject
+    /// holding it, or the same work for an address that matches nobody (keyed hash of
+    /// a fresh code, an outbox message to nowhere, an audit entry), so neither the
+    /// answer nor the server's effort tells whether someone is a customer (issue 17.5).
+    /// The subject's hourly budget of codes ([`MAX_PER_HOUR`]) spent: nothing is sent
+    /// and `None` comes back, as for an unknown address — never an error the page
+    /// would have to show differently.
+    pub fn start_sign_in(
+        &self,
+        tenant: &TenantId,
+        contact: &str,
+        ctx: &RequestCtx,
+    ) -> Result<Option<Uuid>, VaultError> {
+        let actor = crate::self_service::privacy_center_actor(tenant);
+        let category = match self.find_by_contact(tenant, contact, ctx)? {
+            Some((subject, category)) => {
+                match self.start_verification(&actor, subject, &category, ctx) {
+                    Ok(started) => return Ok(Some(started.challenge)),
+                    Err(VaultError::TooManyAttempts) => return Ok(None),
+                    // Erased, or no longer holding the contact: as unknown.
+                    Err(VaultError::SubjectNotFound | VaultError::Invalid(_)) => category,
+                    Err(e) => return Err(e),
+                }
+            }
+            None => "unknown".to_owned(),
+        };
+        let now = self.clock.now();
+        let id = Uuid::now_v7();
+        let expires_at = now
+            .checked_add(jiff::SignedDuration::from_mins(CODE_TTL_MINUTES))
+            .map_err(|_| VaultError::Internal("time out of range".into()))?;
+        // Drawn and hashed as for a real challenge, then dropped: equal work, nothing kept.
+        let _ = self.code_hash(tenant, id, &six_digits()?)?;
+        let message = code_message(None, id, &category, None, expires_at, now);
+        let mut audit = self.audit(&actor, ctx, "verification.unaddressed");
+        audit.reason = format!("challenge {id}: the address matched no subject");
+        self.store.queue_unaddressed(tenant, &[message], &audit)?;
+        Ok(None)
     }
 
     /// Checks a code. A wrong code spends an attempt; an expired, used-up or consumed

@@ -106,6 +106,19 @@ impl<S: Store> FromRequestParts<Arc<AppState<S>>> for Authed {
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default();
+        // Before any key is parsed, hashed or looked up: a client address that keeps
+        // sending bad keys is turned away here, cheaply (issue 17.11).
+        let client = crate::limits::client_in(&parts.headers).to_owned();
+        let now = state.vault.now();
+        if let Err(wait) = state.edge.unauthenticated.peek(&client, now) {
+            state.metrics.rate_limited();
+            return Err(unauthenticated_limited(wait).with_request_id(&rid));
+        }
+        let charge = |e: ApiError| {
+            // Only failures spend the client's budget.
+            let _ = state.edge.unauthenticated.check(&client, now);
+            e
+        };
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -115,7 +128,9 @@ impl<S: Store> FromRequestParts<Arc<AppState<S>>> for Authed {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token)
             .map(str::trim)
-            .ok_or_else(|| ApiError::from(api_keys::AuthError::Malformed).with_request_id(&rid))?
+            .ok_or_else(|| {
+                charge(ApiError::from(api_keys::AuthError::Malformed).with_request_id(&rid))
+            })?
             .to_owned();
         let st = Arc::clone(state);
         let actor = tokio::task::spawn_blocking(move || {
@@ -130,7 +145,12 @@ impl<S: Store> FromRequestParts<Arc<AppState<S>>> for Authed {
                 "task failed",
             )
         })?
-        .map_err(|e| ApiError::from(e).with_request_id(&rid))?;
+        .map_err(|e| match e {
+            api_keys::AuthError::Rejected | api_keys::AuthError::Malformed => {
+                charge(ApiError::from(e).with_request_id(&rid))
+            }
+            other => ApiError::from(other).with_request_id(&rid),
+        })?;
         if let Err(wait) = state.limiter.check(&actor.key_id, state.vault.now()) {
             state.metrics.rate_limited();
             let mut e = ApiError::new(
@@ -148,4 +168,16 @@ impl<S: Store> FromRequestParts<Arc<AppState<S>>> for Authed {
             request_id: rid,
         })
     }
+}
+
+/// The answer to a client address that sent too many requests without a valid key.
+pub fn unauthenticated_limited(wait: u64) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        crate::limits::UNAUTHENTICATED_LIMITED,
+        "Too many requests",
+        "too many requests without a valid API key from this address; wait and retry",
+    );
+    e.retry_after = Some(wait);
+    e
 }

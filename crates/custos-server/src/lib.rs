@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 mod body;
+pub mod conn;
 mod docs;
 mod limits;
 mod metrics;
@@ -31,7 +32,9 @@ use custos_store::{
     VerificationStore,
 };
 
-pub use limits::RateLimiter;
+pub use axum::http::HeaderName;
+pub use conn::{ConnLimits, serve_connections};
+pub use limits::{EdgeLimits, RateLimiter};
 pub use metrics::Metrics;
 pub use problem::ApiError;
 
@@ -48,6 +51,11 @@ pub struct AppState<S> {
     pub sessions: web::session::Sessions,
     /// The tenant whose people the privacy center serves.
     pub site_tenant: custos_store::TenantId,
+    /// Limits per client address: sign-ins, new sessions, unauthenticated requests.
+    pub edge: EdgeLimits,
+    /// The header a trusted reverse proxy sets to the client's address
+    /// (`X-Forwarded-For`, `X-Real-IP`); without one the TCP peer is the client.
+    pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
 impl<S: Store> AppState<S> {
@@ -62,12 +70,26 @@ impl<S: Store> AppState<S> {
         limiter: RateLimiter,
         site_tenant: custos_store::TenantId,
     ) -> Arc<Self> {
+        Self::behind(vault, limiter, site_tenant, None, EdgeLimits::default())
+    }
+
+    /// State behind a reverse proxy that names the client in `client_ip_header`,
+    /// with the given per-client limits.
+    pub fn behind(
+        vault: Arc<Vault<S>>,
+        limiter: RateLimiter,
+        site_tenant: custos_store::TenantId,
+        client_ip_header: Option<axum::http::HeaderName>,
+        edge: EdgeLimits,
+    ) -> Arc<Self> {
         Arc::new(AppState {
             vault,
             limiter,
             metrics: Metrics::default(),
-            sessions: web::session::Sessions::default(),
+            sessions: web::session::Sessions::with_limits(edge.max_sessions, edge.max_signed_in),
             site_tenant,
+            edge,
+            client_ip_header,
         })
     }
 }
@@ -137,6 +159,11 @@ async fn observe<S: Store>(
         })
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
+    // Limits key on this; a client cannot choose it (its own copy is replaced).
+    let client = limits::client_of(&req, state.client_ip_header.as_ref());
+    if let Ok(v) = HeaderValue::from_str(&client) {
+        req.headers_mut().insert(limits::CLIENT_HEADER, v);
+    }
     // Pages read the id from the headers they already hold: the one chosen here.
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert("x-request-id", v);
@@ -183,11 +210,13 @@ async fn observe<S: Store>(
     resp
 }
 
-/// Serves until Ctrl-C or SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
+/// Serves plain HTTP until Ctrl-C or SIGTERM, within `limits` (conn.rs).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: ConnLimits,
+) -> std::io::Result<()> {
+    serve_connections(listener, app, None, limits, shutdown()).await
 }
 
 pub(crate) async fn shutdown() {

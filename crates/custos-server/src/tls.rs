@@ -126,11 +126,13 @@ async fn hsts(mut resp: Response) -> Response {
     resp
 }
 
-/// Serves `app` over TLS until Ctrl-C or SIGTERM; SIGHUP reloads the certificate.
+/// Serves `app` over TLS until Ctrl-C or SIGTERM, within `limits`; SIGHUP reloads
+/// the certificate.
 pub async fn serve_tls(
     listener: tokio::net::TcpListener,
     app: Router,
     cert: Arc<ReloadingCert>,
+    limits: crate::ConnLimits,
 ) -> std::io::Result<()> {
     let config = cert
         .server_config()
@@ -138,36 +140,11 @@ pub async fn serve_tls(
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let app = app.layer(axum::middleware::map_response(hsts));
     tokio::spawn(reload_on_hangup(Arc::clone(&cert)));
-    let shutdown = crate::shutdown();
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, _) = tokio::select! {
-            () = &mut shutdown => return Ok(()),
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                // Out of descriptors and the like: keep serving the connections we have.
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-        };
-        let acceptor = acceptor.clone();
-        let app = app.clone();
-        tokio::spawn(async move {
-            // A failed or slow handshake (plain HTTP to the TLS port, a scanner) is the
-            // client's problem; it is dropped without a word.
-            let Ok(Ok(stream)) =
-                tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
-            else {
-                return;
-            };
-            let service = hyper_util::service::TowerToHyperService::new(app);
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-        });
-    }
+    let limits = crate::ConnLimits {
+        handshake_timeout: HANDSHAKE_TIMEOUT,
+        ..limits
+    };
+    crate::serve_connections(listener, app, Some(acceptor), limits, crate::shutdown()).await
 }
 
 async fn reload_on_hangup(cert: Arc<ReloadingCert>) {

@@ -264,7 +264,7 @@ impl RequestStore for PostgresStore {
         let n = self.run(|s| {
             s.execute(
                 "UPDATE outbox SET attempts = $3, next_attempt_at = $4, delivered_at = $5, \
-                 last_error = $6 WHERE tenant = $1 AND id = $2 AND delivered_at IS NULL",
+                 last_error = $6, payload = $7 WHERE tenant = $1 AND id = $2 AND delivered_at IS NULL",
                 &[
                     &tenant.as_str(),
                     &id_text(m.id),
@@ -272,6 +272,7 @@ impl RequestStore for PostgresStore {
                     &micros(m.next_attempt_at),
                     &m.delivered_at.map(micros),
                     &m.last_error,
+                    &m.payload,
                 ],
             )
         })?;

@@ -79,6 +79,20 @@ impl VerificationStore for PostgresStore {
         })
     }
 
+    fn queue_unaddressed(
+        &self,
+        tenant: &TenantId,
+        outbox: &[OutboxMessage],
+        audit: &AuditDraft,
+    ) -> Result<AuditRef> {
+        self.write(|s| {
+            for m in outbox {
+                insert_outbox(s, tenant, m)?;
+            }
+            append_audit(s, tenant, audit)
+        })
+    }
+
     fn challenge(&self, tenant: &TenantId, id: Uuid) -> Result<Option<Challenge>> {
         self.run(|s| {
             s.query_opt(

@@ -216,8 +216,8 @@ impl RequestStore for SqliteStore {
         self.write(|tx| {
             let n = tx
                 .prepare_cached(
-                    "UPDATE outbox SET attempts = ?3, next_attempt_at = ?4, delivered_at = ?5, last_error = ?6 \
-                     WHERE tenant = ?1 AND id = ?2 AND delivered_at IS NULL",
+                    "UPDATE outbox SET attempts = ?3, next_attempt_at = ?4, delivered_at = ?5, last_error = ?6, \
+                     payload = ?7 WHERE tenant = ?1 AND id = ?2 AND delivered_at IS NULL",
                 )
                 .and_then(|mut st| {
                     st.execute(params![
@@ -227,6 +227,7 @@ impl RequestStore for SqliteStore {
                         micros(m.next_attempt_at),
                         m.delivered_at.map(micros),
                         m.last_error,
+                        m.payload,
                     ])
                 })
                 .map_err(db)?;

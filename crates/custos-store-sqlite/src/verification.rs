@@ -72,6 +72,18 @@ impl VerificationStore for SqliteStore {
         })
     }
 
+    fn queue_unaddressed(
+        &self,
+        tenant: &TenantId,
+        outbox: &[OutboxMessage],
+        audit: &AuditDraft,
+    ) -> Result<AuditRef> {
+        self.write(|tx| {
+            crate::requests::insert_outbox(tx, tenant, outbox)?;
+            append_audit_in(tx, tenant, audit)
+        })
+    }
+
     fn challenge(&self, tenant: &TenantId, id: Uuid) -> Result<Option<Challenge>> {
         self.read(|conn| {
             conn.prepare_cached(&format!(

@@ -120,6 +120,7 @@ pub trait RequestStore: Send + Sync + 'static {
         Err(unsupported())
     }
     /// Records a delivery attempt: delivered, or failed with the next attempt time.
+    /// The payload is written too: a delivered sign-in code is scrubbed from its row.
     fn mark_outbox(&self, _tenant: &TenantId, _message: &OutboxMessage) -> Result<()> {
         Err(unsupported())
     }

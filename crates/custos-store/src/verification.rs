@@ -31,6 +31,18 @@ pub trait VerificationStore: Send + Sync + 'static {
     ) -> Result<AuditRef> {
         Err(unsupported())
     }
+    /// Stores the outbox message of a sign-in for an address that matched nobody,
+    /// with its audit entry, in one transaction: the same write as
+    /// `create_challenge` minus the challenge row, so an unknown address costs the
+    /// server what a known one does (issue 17.5).
+    fn queue_unaddressed(
+        &self,
+        _tenant: &TenantId,
+        _outbox: &[OutboxMessage],
+        _audit: &AuditDraft,
+    ) -> Result<AuditRef> {
+        Err(unsupported())
+    }
     fn challenge(&self, _tenant: &TenantId, _id: Uuid) -> Result<Option<Challenge>> {
         Err(unsupported())
     }

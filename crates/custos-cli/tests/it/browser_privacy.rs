@@ -297,7 +297,7 @@ fn unknown_addresses_look_the_same_and_forged_forms_change_nothing() {
     b.goto("/privacy");
     b.fill("#email", "nobody@example.org");
     b.click("form[action='/privacy/sign-in'] button");
-    assert_eq!(b.path(), "/privacy/code");
+    assert_eq!(b.path(), "/privacy/code", "{}", b.text());
     b.fill("#code", "123456");
     b.click("form[action='/privacy/code'] button");
     assert!(b.text().contains("does not match"), "{}", b.text());

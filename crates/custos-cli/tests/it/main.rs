@@ -988,6 +988,8 @@ mod audit_proofs;
 
 mod tls;
 
+mod codes;
+
 #[test]
 fn incidents_open_from_the_command_line_and_refuse_bad_times() {
     let data = tempdir().join("data");

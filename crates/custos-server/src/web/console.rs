@@ -313,6 +313,13 @@ pub async fn sign_in<S: Backend>(
     if !v.csrf_ok(&form.csrf) {
         return expired(&state, &mut v);
     }
+    // A console sign-in is a key check: the API's limit on bad keys per client
+    // address applies, before the key is hashed.
+    let now = state.vault.now();
+    if let Err(wait) = state.edge.unauthenticated.peek(v.client(), now) {
+        state.metrics.rate_limited();
+        return v.limited(crate::limits::UNAUTHENTICATED_LIMITED, wait);
+    }
     let token = Zeroizing::new(form.key.trim().to_owned());
     let st = Arc::clone(&state);
     let t = token.clone();
@@ -321,18 +328,19 @@ pub async fn sign_in<S: Backend>(
             .await;
     match checked {
         Some(Ok(actor)) => {
-            if !v.rotate(&state) {
-                return unavailable();
-            }
             v.session.staff = Some(Staff { token });
+            v.session.flash = Some(format!(
+                "Signed in with key {} ({}).",
+                actor.key_id, actor.role
+            ));
+            if let Err(r) = v.sign_in(&state) {
+                return r;
+            }
             tracing::info!(key_id = %actor.key_id, admin = actor.admin, "console: signed in");
-            v.flash(
-                &state,
-                &format!("Signed in with key {} ({}).", actor.key_id, actor.role),
-            );
             v.see_other("/console")
         }
         Some(Err(AuthError::Rejected | AuthError::Malformed)) => {
+            let _ = state.edge.unauthenticated.check(v.client(), now);
             // Never the key itself: it may be a real one with a typo.
             tracing::info!("console: sign-in refused");
             sign_in_page(

@@ -57,23 +57,46 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// One page view: the visitor's session (made on first visit), language and
-/// whether the cookie must be (re)sent.
+/// One page view: the visitor's session, language and whether the cookie must be
+/// (re)sent.
+///
+/// A bare page view makes no session (issue 17.6): a visitor without a live one gets
+/// a stand-in that is never stored — its id is the cookie's random value (set on the
+/// first view) and its CSRF token a keyed hash of that value, so forms work with no
+/// state on the server. The first form that needs state (sign-in, language) turns it
+/// into a real session (`keep`), limited per client address.
 #[derive(Debug)]
 pub struct Visit {
     pub session: Session,
     pub area: Area,
     pub lang: Lang,
     pub secure: bool,
+    /// The session is in the store (not a stand-in).
+    stored: bool,
     /// The session id changed (new or rotated): send the cookie.
     send_cookie: bool,
     /// The session ended on this request: clear the cookie.
     clear_cookie: bool,
+    /// The client address (`limits::client_in`), for per-client limits.
+    client: String,
+}
+
+/// The CSRF token of a stand-in session: a keyed hash of its cookie value, so only
+/// this server can make one and a cookie planted by someone else does not help them
+/// (they would still need the token, which only a page of ours shows).
+fn stand_in_csrf<S: Backend>(state: &AppState<S>, area: Area, nonce: &str) -> Option<String> {
+    let key = state
+        .vault
+        .keys()
+        .blind_index_key(state.site_tenant.as_str(), "web.csrf")
+        .ok()?;
+    let tag = custos_crypto::blind_index(&key, &format!("{}\0{nonce}", area.cookie()));
+    Some(tag.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 impl Visit {
-    /// Finds or makes the session of `area`. `None` only if the system's random
-    /// source fails.
+    /// Finds the session of `area`, or a stand-in. `None` only if the system's random
+    /// source or the key ring fails.
     pub fn start<S: Backend>(
         state: &AppState<S>,
         headers: &HeaderMap,
@@ -88,15 +111,24 @@ impl Visit {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .map_or(Lang::En, Lang::negotiate);
-        let existing = headers
+        let cookie = headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(|h| session::cookie_value(h, area))
-            .and_then(|id| state.sessions.get(area, id, now));
-        let (session, send_cookie) = match existing {
-            Some(s) => (s, false),
-            None => (state.sessions.create(area, None, now)?, true),
+            .find_map(|h| session::cookie_value(h, area));
+        let existing = cookie.and_then(|id| state.sessions.get(area, id, now));
+        let (session, stored, send_cookie) = match existing {
+            Some(s) => (s, true, false),
+            None => {
+                // An ended session's cookie serves as the stand-in's value: its old
+                // token no longer matches, so a form from before fails as expired.
+                let (nonce, fresh) = match cookie {
+                    Some(c) => (c.to_owned(), false),
+                    None => (session::random_token()?, true),
+                };
+                let csrf = stand_in_csrf(state, area, &nonce)?;
+                (Session::stand_in(nonce, area, csrf, now), false, fresh)
+            }
         };
         let lang = session.lang.unwrap_or(accepted);
         Some(Visit {
@@ -104,9 +136,88 @@ impl Visit {
             area,
             lang,
             secure,
+            stored,
             send_cookie,
             clear_cookie: false,
+            client: crate::limits::client_in(headers).to_owned(),
         })
+    }
+
+    /// The client address of the request.
+    pub fn client(&self) -> &str {
+        &self.client
+    }
+
+    /// Makes the stand-in a stored session, keeping its CSRF token: at most
+    /// `EdgeLimits::sessions` new ones per client address.
+    pub fn keep<S: Backend>(&mut self, state: &AppState<S>) -> Result<(), Response> {
+        if self.stored {
+            return Ok(());
+        }
+        let now = state.vault.now();
+        if let Err(wait) = state.edge.sessions.check(&self.client, now) {
+            state.metrics.rate_limited();
+            return Err(self.limited(crate::limits::SESSIONS_LIMITED, wait));
+        }
+        let lang = self.session.lang;
+        match state
+            .sessions
+            .create(self.area, lang, self.session.csrf.clone(), now)
+        {
+            Ok(s) => {
+                self.session = s;
+                self.stored = true;
+                self.send_cookie = true;
+                Ok(())
+            }
+            Err(_) => Err(unavailable()),
+        }
+    }
+
+    /// Signs the session in (its subject or staff key already set): a fresh id and
+    /// token in a signed-in slot. `Err`: the page to answer instead (no room now).
+    pub fn sign_in<S: Backend>(&mut self, state: &AppState<S>) -> Result<(), Response> {
+        match state.sessions.sign_in(&self.session, state.vault.now()) {
+            Ok(s) => {
+                self.session = s;
+                self.stored = true;
+                self.send_cookie = true;
+                Ok(())
+            }
+            Err(session::NoRoom::Full) => {
+                tracing::warn!(
+                    code = crate::limits::SESSIONS_FULL,
+                    "no room for another signed-in session"
+                );
+                let mut r = unavailable();
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                Err(r)
+            }
+            Err(session::NoRoom::Random) => Err(unavailable()),
+        }
+    }
+
+    /// A 429 page with `Retry-After`, naming the limit by its stable code.
+    pub fn limited(&self, code: &'static str, wait: u64) -> Response {
+        tracing::info!(code, "page limit reached");
+        let s = self.strings();
+        let body = format!(
+            "<!doctype html><html lang=\"{}\"><title>{}</title><p>{}</p><p><code>{code}</code></p>",
+            self.lang.code(),
+            s.error_title,
+            s.slow_down
+        );
+        let mut r = (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response();
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        self.finish(r)
     }
 
     pub fn strings(&self) -> &'static Strings {
@@ -139,7 +250,7 @@ impl Visit {
         !self.send_cookie && self.session.csrf_ok(given)
     }
 
-    /// Signs in: a fresh session id and token, so one planted earlier is worthless.
+    /// A fresh session id and token (the console's revoked key: signed out).
     pub fn rotate<S: Backend>(&mut self, state: &AppState<S>) -> bool {
         match state.sessions.rotate(&self.session) {
             Some(s) => {

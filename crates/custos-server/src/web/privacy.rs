@@ -126,6 +126,10 @@ fn internal<S: Backend>(state: &AppState<S>, v: &mut Visit, e: &VaultError) -> R
 
 // ---- sign in -------------------------------------------------------------
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[derive(Template)]
 #[template(path = "privacy/sign_in.html")]
 struct SignInPage {
@@ -158,6 +162,11 @@ pub async fn sign_in<S: Backend>(
         Ok(x) => x,
         Err(r) => return r,
     };
+    let now = state.vault.now();
+    if let Err(wait) = state.edge.sign_in.check(v.client(), now) {
+        state.metrics.rate_limited();
+        return v.limited(crate::limits::SIGN_IN_LIMITED, wait);
+    }
     let email = form.email.trim().to_owned();
     let plausible = email.len() <= 254
         && email
@@ -177,28 +186,32 @@ pub async fn sign_in<S: Backend>(
         ));
     }
     let tenant = state.site_tenant.clone();
+    // One typed address from one client: fewer codes than a person's hourly budget,
+    // so probing from one place never spends it. Keyed by a keyed hash of the
+    // address, the same for known and unknown ones (nothing to learn from a 429).
+    let address_key = match state
+        .vault
+        .keys()
+        .blind_index_key(tenant.as_str(), "privacy-center.sign-in")
+    {
+        Ok(k) => hex(&custos_crypto::blind_index_email(&k, &email)),
+        Err(e) => return internal(&state, &mut v, &VaultError::from(e)),
+    };
+    let per_address = format!("{}\0{address_key}", v.client());
+    if let Err(wait) = state.edge.sign_in_address.check(&per_address, now) {
+        state.metrics.rate_limited();
+        return v.limited(crate::limits::SIGN_IN_LIMITED, wait);
+    }
+    if let Err(r) = v.keep(&state) {
+        return r;
+    }
     let st = Arc::clone(&state);
     let c = ctx(&headers);
     let t = tenant.clone();
-    let started = engine(move || {
-        let found = st.vault.find_by_contact(&t, &email, &c)?;
-        let Some((subject, category)) = found else {
-            return Ok(None);
-        };
-        let actor = privacy_center_actor(&t);
-        st.vault
-            .start_verification(&actor, subject, &category, &c)
-            .map(|s| Some(s.challenge))
-    })
-    .await;
-    let challenge = match started {
+    // Known, unknown, erased or out of codes for the hour: the same page, the same
+    // status, the same kind of work (`Vault::start_sign_in`).
+    let challenge = match engine(move || st.vault.start_sign_in(&t, &email, &c)).await {
         Ok(c) => c,
-        Err(VaultError::TooManyAttempts) => {
-            let msg = v.strings().too_many;
-            return error_page(&state, &mut v, StatusCode::TOO_MANY_REQUESTS, msg);
-        }
-        // Unknown or erased people get the same page as known ones.
-        Err(VaultError::SubjectNotFound | VaultError::Invalid(_)) => None,
         Err(e) => return internal(&state, &mut v, &e),
     };
     v.session.pending = Some(super::session::Pending { tenant, challenge });
@@ -244,6 +257,11 @@ pub async fn code<S: Backend>(
     let Some(pending) = v.session.pending.clone() else {
         return v.see_other("/privacy");
     };
+    // Guesses share the client's sign-in budget.
+    if let Err(wait) = state.edge.sign_in.check(v.client(), state.vault.now()) {
+        state.metrics.rate_limited();
+        return v.limited(crate::limits::SIGN_IN_LIMITED, wait);
+    }
     let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
     let verified = match pending.challenge {
         Some(challenge) => {
@@ -263,12 +281,11 @@ pub async fn code<S: Backend>(
     match verified {
         Some(Ok(checked)) if checked.verified => {
             if let Some(subject) = checked.subject {
-                if !v.rotate(&state) {
-                    return unavailable();
-                }
                 v.session.pending = None;
                 v.session.subject = Some((pending.tenant, subject));
-                state.sessions.save(&v.session);
+                if let Err(r) = v.sign_in(&state) {
+                    return r;
+                }
                 return v.see_other("/privacy");
             }
         }
@@ -319,6 +336,9 @@ pub async fn language<S: Backend>(
         Err(r) => return r,
     };
     if let Some(lang) = Lang::parse(&form.lang) {
+        if let Err(r) = v.keep(&state) {
+            return r;
+        }
         v.session.lang = Some(lang);
         state.sessions.save(&v.session);
     }

@@ -5,7 +5,7 @@
 //! Sessions live in the instance that made them: behind a load balancer the pages
 //! need sticky sessions (recorded in ARCHITECTURE.md). The API itself is stateless.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use custos_crypto::{SecretKey, Zeroizing, ct_eq};
@@ -18,8 +18,11 @@ use super::i18n::Lang;
 pub const IDLE: SignedDuration = SignedDuration::from_mins(30);
 /// Longest life of a session, however busy.
 pub const ABSOLUTE: SignedDuration = SignedDuration::from_hours(8);
-/// More sessions than this and the oldest make room: memory stays bounded.
+/// Anonymous sessions (people part-way through signing in): more than this and the
+/// oldest make room, so memory stays bounded.
 pub const MAX_SESSIONS: usize = 20_000;
+/// Signed-in sessions: never evicted; with this many live, sign-ins wait.
+pub const MAX_SIGNED_IN: usize = 20_000;
 
 /// Which area a session belongs to; each has its own cookie and path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,18 +88,68 @@ pub struct Session {
 }
 
 impl Session {
+    /// The unstored session of a visitor who has none (see `web::Visit`).
+    pub fn stand_in(id: String, area: Area, csrf: String, now: Timestamp) -> Session {
+        Session {
+            id,
+            area,
+            csrf,
+            lang: None,
+            created: now,
+            seen: now,
+            pending: None,
+            subject: None,
+            staff: None,
+            flash: None,
+        }
+    }
+
     pub fn csrf_ok(&self, given: &str) -> bool {
         ct_eq(self.csrf.as_bytes(), given.as_bytes())
     }
 }
 
-/// All live sessions of this instance.
-#[derive(Debug, Default)]
+/// All live sessions of this instance. A session exists only once a visitor has
+/// posted a form (bare page views make none: their CSRF token is derived from the
+/// cookie, see `web::Visit`). Anonymous and signed-in sessions are counted apart:
+/// anonymous ones make room for each other, oldest first; signed-in ones are never
+/// evicted — when they are full a sign-in waits (issue 17.6). Each kind keeps its ids
+/// in a queue swept a few entries per insert (expired or stale entries dropped, live
+/// ones moved to the back), so no operation scans the whole map under the lock.
+#[derive(Debug)]
 pub struct Sessions {
-    map: Mutex<HashMap<String, Session>>,
+    inner: Mutex<Inner>,
+    max_anonymous: usize,
+    max_signed_in: usize,
 }
 
-fn random_token() -> Option<String> {
+impl Default for Sessions {
+    fn default() -> Self {
+        Self::with_limits(MAX_SESSIONS, MAX_SIGNED_IN)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    map: HashMap<String, Session>,
+    anonymous: Queue,
+    signed_in: Queue,
+}
+
+/// Session ids of one kind with when they were queued, oldest first; may hold ids
+/// since ended or changed kind (dropped when they reach the front).
+#[derive(Debug, Default)]
+struct Queue {
+    ids: VecDeque<(String, Timestamp)>,
+    live: usize,
+}
+
+/// Queue entries examined per insert: more than the one it adds, so stale ones drain.
+const SWEEP: usize = 2;
+/// Entries examined at most when looking for room.
+const ROOM_STEPS: usize = 64;
+
+pub(super) fn random_token() -> Option<String> {
     let k = SecretKey::generate().ok()?;
     Some(
         k.expose_secret()
@@ -112,32 +165,159 @@ fn expired(s: &Session, now: Timestamp) -> bool {
     idle || old
 }
 
+impl Session {
+    /// Signed in: a person (privacy center) or staff (console).
+    pub fn is_signed_in(&self) -> bool {
+        self.subject.is_some() || self.staff.is_some()
+    }
+}
+
+/// Why no session could be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoRoom {
+    /// Every slot is taken by a live session that may not be evicted.
+    Full,
+    /// The system's random source failed.
+    Random,
+}
+
+/// What the front of a queue held.
+enum Front {
+    Empty,
+    /// Dropped (stale entry or expired session) or moved back (used since queued).
+    Handled,
+    /// A live session not used since it was queued: the least recently used.
+    Idle(String),
+}
+
+impl Inner {
+    fn queue(&mut self, signed_in: bool) -> &mut Queue {
+        if signed_in {
+            &mut self.signed_in
+        } else {
+            &mut self.anonymous
+        }
+    }
+
+    fn insert(&mut self, s: Session) {
+        let signed_in = s.is_signed_in();
+        let (id, seen) = (s.id.clone(), s.seen);
+        if let Some(old) = self.map.insert(id.clone(), s) {
+            if old.is_signed_in() == signed_in {
+                return;
+            }
+            self.queue(old.is_signed_in()).live -= 1;
+        }
+        let q = self.queue(signed_in);
+        q.live += 1;
+        q.ids.push_back((id, seen));
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Session> {
+        let s = self.map.remove(id)?;
+        self.queue(s.is_signed_in()).live -= 1;
+        Some(s)
+    }
+
+    /// One step of the clock sweep over a queue's front: a stale entry is dropped,
+    /// an expired session ended, one used since it was queued gets a second chance
+    /// at the back; a session unused since queued is left in front and named.
+    fn front(&mut self, signed_in: bool, now: Timestamp) -> Front {
+        let Some((id, queued)) = self.queue(signed_in).ids.pop_front() else {
+            return Front::Empty;
+        };
+        let state = match self.map.get(&id) {
+            Some(s) if s.is_signed_in() == signed_in => Some((expired(s, now), s.seen > queued)),
+            _ => None,
+        };
+        match state {
+            None => Front::Handled,
+            Some((true, _)) => {
+                self.remove(&id);
+                Front::Handled
+            }
+            Some((false, true)) => {
+                self.queue(signed_in).ids.push_back((id, now));
+                Front::Handled
+            }
+            Some((false, false)) => {
+                self.queue(signed_in).ids.push_front((id.clone(), queued));
+                Front::Idle(id)
+            }
+        }
+    }
+
+    /// Room for one more session of a kind, in a bounded number of steps: a few
+    /// front entries are swept in any case; when full, anonymous sessions give way
+    /// least recently used first, signed-in ones only when they expire.
+    fn make_room(&mut self, signed_in: bool, max: usize, now: Timestamp) -> bool {
+        for _ in 0..SWEEP {
+            if !matches!(self.front(signed_in, now), Front::Handled) {
+                break;
+            }
+        }
+        let mut steps = 0;
+        while self.queue(signed_in).live >= max {
+            match self.front(signed_in, now) {
+                Front::Idle(id) if !signed_in => {
+                    self.queue(signed_in).ids.pop_front();
+                    self.remove(&id);
+                }
+                Front::Handled => {}
+                Front::Idle(_) | Front::Empty => return false,
+            }
+            steps += 1;
+            if steps > ROOM_STEPS {
+                return false;
+            }
+        }
+        true
+    }
+}
+
 impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+    /// At most `max_anonymous` anonymous and `max_signed_in` signed-in sessions.
+    pub fn with_limits(max_anonymous: usize, max_signed_in: usize) -> Self {
+        Sessions {
+            inner: Mutex::default(),
+            max_anonymous: max_anonymous.max(1),
+            max_signed_in: max_signed_in.max(1),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves plain data behind; keep serving.
-        self.map
+        self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The live session of `area` with this id, its idle clock restarted.
     pub fn get(&self, area: Area, id: &str, now: Timestamp) -> Option<Session> {
-        let mut map = self.lock();
-        let s = map.get_mut(id)?;
+        let mut inner = self.lock();
+        let s = inner.map.get_mut(id)?;
         if s.area != area || expired(s, now) {
-            map.remove(id);
+            inner.remove(id);
             return None;
         }
         s.seen = now;
         Some(s.clone())
     }
 
-    /// A new anonymous session.
-    pub fn create(&self, area: Area, lang: Option<Lang>, now: Timestamp) -> Option<Session> {
+    /// A new anonymous session with this CSRF token (the one its form carried, so
+    /// the page already shown keeps working). The oldest anonymous session makes
+    /// room if need be.
+    pub fn create(
+        &self,
+        area: Area,
+        lang: Option<Lang>,
+        csrf: String,
+        now: Timestamp,
+    ) -> Result<Session, NoRoom> {
         let s = Session {
-            id: random_token()?,
+            id: random_token().ok_or(NoRoom::Random)?,
             area,
-            csrf: random_token()?,
+            csrf,
             lang,
             created: now,
             seen: now,
@@ -146,24 +326,19 @@ impl Sessions {
             staff: None,
             flash: None,
         };
-        let mut map = self.lock();
-        if map.len() >= MAX_SESSIONS {
-            map.retain(|_, s| !expired(s, now));
+        let mut inner = self.lock();
+        if !inner.make_room(false, self.max_anonymous, now) {
+            return Err(NoRoom::Full);
         }
-        if map.len() >= MAX_SESSIONS
-            && let Some(oldest) = map.values().min_by_key(|s| s.seen).map(|s| s.id.clone())
-        {
-            map.remove(&oldest);
-        }
-        map.insert(s.id.clone(), s.clone());
-        Some(s)
+        inner.insert(s.clone());
+        Ok(s)
     }
 
     /// Writes back a changed session (it must still exist).
     pub fn save(&self, s: &Session) {
-        let mut map = self.lock();
-        if let Some(slot) = map.get_mut(&s.id) {
-            *slot = s.clone();
+        let mut inner = self.lock();
+        if inner.map.contains_key(&s.id) {
+            inner.insert(s.clone());
         }
     }
 
@@ -173,20 +348,51 @@ impl Sessions {
         let mut next = s.clone();
         next.id = random_token()?;
         next.csrf = random_token()?;
-        let mut map = self.lock();
-        map.remove(&s.id);
-        map.insert(next.id.clone(), next.clone());
+        let mut inner = self.lock();
+        inner.remove(&s.id);
+        inner.insert(next.clone());
         Some(next)
+    }
+
+    /// Signs in `s` (its subject or staff key set by the caller): a new id and CSRF
+    /// token, in a signed-in slot. Never evicts anyone: with every slot held by a
+    /// live session the sign-in is refused (`Full`) and the caller asks to retry.
+    pub fn sign_in(&self, s: &Session, now: Timestamp) -> Result<Session, NoRoom> {
+        let mut next = s.clone();
+        next.id = random_token().ok_or(NoRoom::Random)?;
+        next.csrf = random_token().ok_or(NoRoom::Random)?;
+        let mut inner = self.lock();
+        if !inner.make_room(true, self.max_signed_in, now) {
+            return Err(NoRoom::Full);
+        }
+        inner.remove(&s.id);
+        inner.insert(next.clone());
+        Ok(next)
     }
 
     pub fn end(&self, id: &str) {
         self.lock().remove(id);
     }
 
-    /// Ends every session of a subject (after erasure, the account is gone).
+    /// Ends every session of a subject (after erasure, the account is gone). A scan,
+    /// but only on an erasure by the person themselves, never on anonymous traffic.
     pub fn end_subject(&self, subject: SubjectId) {
-        self.lock()
-            .retain(|_, s| s.subject.as_ref().is_none_or(|(_, x)| *x != subject));
+        let mut inner = self.lock();
+        let ids: Vec<String> = inner
+            .map
+            .values()
+            .filter(|s| s.subject.as_ref().is_some_and(|(_, x)| *x == subject))
+            .map(|s| s.id.clone())
+            .collect();
+        for id in ids {
+            inner.remove(&id);
+        }
+    }
+
+    /// Live sessions (anonymous, signed in): for tests and metrics.
+    pub fn counts(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.anonymous.live, inner.signed_in.live)
     }
 }
 
@@ -235,7 +441,12 @@ mod tests {
     fn a_session_ends_after_idle_time_and_after_its_absolute_life() {
         let sessions = Sessions::default();
         let s = sessions
-            .create(Area::Privacy, None, t("2026-01-01T10:00:00Z"))
+            .create(
+                Area::Privacy,
+                None,
+                String::new(),
+                t("2026-01-01T10:00:00Z"),
+            )
             .unwrap();
         assert!(
             sessions
@@ -255,7 +466,12 @@ mod tests {
                 .is_none()
         );
         let idle = sessions
-            .create(Area::Privacy, None, t("2026-01-02T10:00:00Z"))
+            .create(
+                Area::Privacy,
+                None,
+                String::new(),
+                t("2026-01-02T10:00:00Z"),
+            )
             .unwrap();
         assert!(
             sessions
@@ -268,9 +484,13 @@ mod tests {
     fn a_session_is_valid_only_in_its_own_area_and_rotation_drops_the_old_id() {
         let sessions = Sessions::default();
         let now = t("2026-01-01T10:00:00Z");
-        let s = sessions.create(Area::Privacy, None, now).unwrap();
+        let s = sessions
+            .create(Area::Privacy, None, String::new(), now)
+            .unwrap();
         assert!(sessions.get(Area::Console, &s.id, now).is_none());
-        let s = sessions.create(Area::Privacy, None, now).unwrap();
+        let s = sessions
+            .create(Area::Privacy, None, String::new(), now)
+            .unwrap();
         let r = sessions.rotate(&s).unwrap();
         assert!(sessions.get(Area::Privacy, &s.id, now).is_none());
         assert!(sessions.get(Area::Privacy, &r.id, now).is_some());
@@ -280,11 +500,67 @@ mod tests {
         assert!(!r.csrf_ok(""));
     }
 
+    fn signed_in(sessions: &Sessions, n: u128, now: Timestamp) -> Session {
+        let mut s = sessions
+            .create(Area::Privacy, None, String::new(), now)
+            .unwrap();
+        s.subject = Some((TenantId::default_tenant(), SubjectId(Uuid::from_u128(n))));
+        sessions.sign_in(&s, now).unwrap()
+    }
+
+    #[test]
+    fn a_flood_of_anonymous_sessions_evicts_only_anonymous_ones() {
+        let sessions = Sessions::default();
+        let now = t("2026-01-01T10:00:00Z");
+        let person = signed_in(&sessions, 1, now);
+        let first = sessions
+            .create(Area::Privacy, None, String::new(), now)
+            .unwrap();
+        for _ in 0..MAX_SESSIONS + 10 {
+            sessions
+                .create(Area::Privacy, None, String::new(), now)
+                .unwrap();
+        }
+        assert_eq!(sessions.counts(), (MAX_SESSIONS, 1));
+        assert!(sessions.get(Area::Privacy, &person.id, now).is_some());
+        assert!(
+            sessions.get(Area::Privacy, &first.id, now).is_none(),
+            "the oldest anonymous session made room"
+        );
+    }
+
+    #[test]
+    fn signed_in_sessions_are_never_evicted_a_sign_in_waits_for_an_expiry() {
+        let sessions = Sessions::default();
+        let now = t("2026-01-01T10:00:00Z");
+        let first = signed_in(&sessions, 0, now);
+        for n in 1..MAX_SIGNED_IN as u128 {
+            signed_in(&sessions, n, now);
+        }
+        let s = sessions
+            .create(Area::Privacy, None, String::new(), now)
+            .unwrap();
+        assert_eq!(sessions.sign_in(&s, now).unwrap_err(), NoRoom::Full);
+        assert!(sessions.get(Area::Privacy, &first.id, now).is_some());
+        // Half an hour later the idle ones have ended: room again.
+        let later = t("2026-01-01T10:31:00Z");
+        let mut s = sessions
+            .create(Area::Privacy, None, String::new(), later)
+            .unwrap();
+        s.subject = Some((TenantId::default_tenant(), SubjectId(Uuid::from_u128(9))));
+        assert!(sessions.sign_in(&s, later).is_ok());
+    }
+
     #[test]
     fn a_printed_session_does_not_show_the_console_key() {
         let sessions = Sessions::default();
         let mut s = sessions
-            .create(Area::Console, None, t("2026-01-01T10:00:00Z"))
+            .create(
+                Area::Console,
+                None,
+                String::new(),
+                t("2026-01-01T10:00:00Z"),
+            )
             .unwrap();
         s.staff = Some(Staff {
             token: Zeroizing::new("ck_secret.token".to_owned()),

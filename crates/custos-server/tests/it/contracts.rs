@@ -49,7 +49,8 @@ fn terms_app() -> App {
         Arc::clone(&clock) as Arc<dyn custos_core::clock::Clock>,
         Arc::new(Ledger::new(Arc::clone(&store))),
     ));
-    let router = custos_server::router(AppState::new(vault, RateLimiter::new(100_000, 100_000)));
+    let state = AppState::new(vault, RateLimiter::new(100_000, 100_000));
+    let router = custos_server::router(Arc::clone(&state));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -65,6 +66,7 @@ fn terms_app() -> App {
         sales: support.clone(),
         marketing: support.clone(),
         tech: support,
+        state,
     }
 }
 

@@ -35,6 +35,7 @@ use serde_json::{Value, json};
 mod account_closure;
 mod consent_gates;
 mod contracts;
+mod hardening;
 
 const POLICY: &str = include_str!("../../../../policies/plume-sasu.toml");
 
@@ -52,6 +53,7 @@ struct App {
     marketing: String,
     /// `technical_services`: account and maintenance, not payment.
     tech: String,
+    state: Arc<AppState<SqliteStore>>,
 }
 
 fn app() -> App {
@@ -59,6 +61,20 @@ fn app() -> App {
 }
 
 fn app_with(limiter: RateLimiter) -> App {
+    app_behind(
+        limiter,
+        custos_server::EdgeLimits::default(),
+        custos_server::ConnLimits::default(),
+    )
+}
+
+/// An application behind a proxy that names the client in `X-Forwarded-For` (tests
+/// play several clients by sending it; without it the client is the TCP peer).
+fn app_behind(
+    limiter: RateLimiter,
+    edge: custos_server::EdgeLimits,
+    conn: custos_server::ConnLimits,
+) -> App {
     let start: Timestamp = "2026-03-02T09:00:00Z".parse().unwrap();
     let clock = Arc::new(TestClock::at(start));
     let store = Arc::new(SqliteStore::open_temporary().unwrap());
@@ -94,13 +110,24 @@ fn app_with(limiter: RateLimiter) -> App {
         Arc::clone(&clock) as Arc<dyn custos_core::clock::Clock>,
         Arc::new(Ledger::new(Arc::clone(&store))),
     ));
-    let router = custos_server::router(AppState::for_site(vault, limiter, tenant.clone()));
+    let state = AppState::behind(
+        vault,
+        limiter,
+        tenant.clone(),
+        Some(custos_server::HeaderName::from_static("x-forwarded-for")),
+        edge,
+    );
+    let router = custos_server::router(Arc::clone(&state));
     // Each test gets its own server on an ephemeral port; it stops with the test's runtime.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
     let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(async move {
+        custos_server::serve_connections(listener, router, None, conn, std::future::pending())
+            .await
+            .unwrap()
+    });
     App {
         addr,
         keys,
@@ -111,6 +138,7 @@ fn app_with(limiter: RateLimiter) -> App {
         sales: sales.token.as_str().to_owned(),
         marketing: marketing.token.as_str().to_owned(),
         tech: tech.token.as_str().to_owned(),
+        state,
     }
 }
 

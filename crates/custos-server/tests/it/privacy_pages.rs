@@ -8,43 +8,57 @@ use jiff::SignedDuration;
 use super::{App, Reply, app, customer, customer_without_marketing, request};
 
 /// A browser's cookie jar for one area, and the page's CSRF token.
-struct Person<'a> {
+pub(super) struct Person<'a> {
     app: &'a App,
-    cookie: String,
+    pub(super) cookie: String,
+    /// The client address the proxy names (`X-Forwarded-For`); none: the TCP peer.
+    from: Option<String>,
 }
 
-fn csrf_of(html: &str) -> String {
+pub(super) fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
     html[at..at + 64].to_owned()
 }
 
 impl<'a> Person<'a> {
     async fn arrive(app: &'a App) -> (Person<'a>, String) {
-        let r = app.get("/privacy", None).await;
-        assert_eq!(r.status, StatusCode::OK);
-        let set = r.header("set-cookie").expect("a session cookie").to_owned();
-        let cookie = set.split(';').next().unwrap().to_owned();
-        let csrf = csrf_of(&r.text());
-        (Person { app, cookie }, csrf)
+        Self::arrive_from(app, None).await
     }
 
-    async fn get(&self, uri: &str) -> Reply {
+    /// A visitor from client address `from` (as the proxy names it).
+    pub(super) async fn arrive_from(app: &'a App, from: Option<&str>) -> (Person<'a>, String) {
+        let mut p = Person {
+            app,
+            cookie: String::new(),
+            from: from.map(str::to_owned),
+        };
+        let r = p.get("/privacy").await;
+        assert_eq!(r.status, StatusCode::OK);
+        let set = r.header("set-cookie").expect("a session cookie").to_owned();
+        p.cookie = set.split(';').next().unwrap().to_owned();
+        let csrf = csrf_of(&r.text());
+        (p, csrf)
+    }
+
+    fn request(&self, method: &str, uri: &str) -> axum::http::request::Builder {
+        let b = request(method, uri, None).header(header::COOKIE, &self.cookie);
+        match &self.from {
+            Some(ip) => b.header("x-forwarded-for", ip),
+            None => b,
+        }
+    }
+
+    pub(super) async fn get(&self, uri: &str) -> Reply {
         self.app
-            .send(
-                request("GET", uri, None)
-                    .header(header::COOKIE, &self.cookie)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
+            .send(self.request("GET", uri).body(Body::empty()).unwrap())
             .await
     }
 
-    async fn post(&mut self, uri: &str, form: &str) -> Reply {
+    pub(super) async fn post(&mut self, uri: &str, form: &str) -> Reply {
         let r = self
             .app
             .send(
-                request("POST", uri, None)
-                    .header(header::COOKIE, &self.cookie)
+                self.request("POST", uri)
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                     .body(Body::from(form.to_owned()))
                     .unwrap(),
@@ -59,7 +73,7 @@ impl<'a> Person<'a> {
 }
 
 /// The code in the newest `verification.code` message of the subject's outbox.
-fn latest_code(app: &App, subject: &str) -> String {
+pub(super) fn latest_code(app: &App, subject: &str) -> String {
     let sid = custos_store::SubjectId(subject.parse().unwrap());
     let msgs = custos_store::RequestStore::outbox_of(app.store.as_ref(), &app.tenant, sid).unwrap();
     let m = msgs
@@ -149,6 +163,7 @@ async fn a_code_expires_after_ten_minutes_and_the_session_id_changes_at_sign_in(
     let planted = Person {
         app: &a,
         cookie: before,
+        from: None,
     };
     assert!(
         !planted
