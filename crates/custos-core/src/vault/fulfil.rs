@@ -83,58 +83,68 @@ impl<S: Store + RequestStore + LifecycleStore + ConsentStore + RetentionStore> V
         Ok((view, receipt))
     }
 
+    /// Objects to every purpose the person may object to and has not yet.
     fn object_to_all(
         &self,
         actor: &Actor,
         subject: custos_store::SubjectId,
         ctx: &RequestCtx,
     ) -> Result<(), VaultError> {
-        let policy = self.policy(&actor.tenant)?;
-        for purpose in policy.policy.purpose.keys() {
-            if objectable(&policy.policy, purpose)
-                && !self.consent.objected(&actor.tenant, subject, purpose)?
-            {
-                self.record_consent(
-                    actor,
-                    subject,
-                    &decision(purpose, ConsentAction::Object),
-                    ctx,
-                )?;
-            }
-        }
-        Ok(())
+        self.record_where(
+            actor,
+            subject,
+            ConsentAction::Object,
+            ctx,
+            |policy, purpose| {
+                Ok(objectable(policy, purpose)
+                    && !self.consent.objected(&actor.tenant, subject, purpose)?)
+            },
+        )
     }
 
+    /// Withdraws every consent the person gave.
     fn withdraw_all(
         &self,
         actor: &Actor,
         subject: custos_store::SubjectId,
         ctx: &RequestCtx,
     ) -> Result<(), VaultError> {
+        self.record_where(
+            actor,
+            subject,
+            ConsentAction::Withdraw,
+            ctx,
+            |policy, purpose| {
+                Ok(needs_consent(policy, purpose)
+                    && self.consent.consent(&actor.tenant, subject, purpose)?
+                        == ConsentState::Granted)
+            },
+        )
+    }
+
+    /// Records `action` for each purpose of the policy `applies` selects.
+    fn record_where(
+        &self,
+        actor: &Actor,
+        subject: custos_store::SubjectId,
+        action: ConsentAction,
+        ctx: &RequestCtx,
+        applies: impl Fn(&custos_policy::Policy, &str) -> Result<bool, VaultError>,
+    ) -> Result<(), VaultError> {
         let policy = self.policy(&actor.tenant)?;
         for purpose in policy.policy.purpose.keys() {
-            if needs_consent(&policy.policy, purpose)
-                && self.consent.consent(&actor.tenant, subject, purpose)? == ConsentState::Granted
-            {
-                self.record_consent(
-                    actor,
-                    subject,
-                    &decision(purpose, ConsentAction::Withdraw),
-                    ctx,
-                )?;
+            if applies(&policy.policy, purpose)? {
+                let input = ConsentInput {
+                    purpose: purpose.clone(),
+                    action,
+                    channel: "operator".into(),
+                    notice_text: None,
+                    ip: None,
+                    user_agent: None,
+                };
+                self.record_consent(actor, subject, &input, ctx)?;
             }
         }
         Ok(())
-    }
-}
-
-fn decision(purpose: &str, action: ConsentAction) -> ConsentInput {
-    ConsentInput {
-        purpose: purpose.to_owned(),
-        action,
-        channel: "operator".into(),
-        notice_text: None,
-        ip: None,
-        user_agent: None,
     }
 }

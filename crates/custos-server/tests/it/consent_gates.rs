@@ -6,7 +6,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{App, app, assert_problem};
+use super::{App, app, assert_problem, pairs};
 
 const TEXT: &str = "Yes, send me offers based on what I browse on plume.fr";
 
@@ -25,17 +25,7 @@ fn marketing_sign_up(consent: bool) -> Value {
 }
 
 fn codes(v: &Value) -> Vec<(String, String)> {
-    v["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["pointer"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    pairs(&v["errors"], "pointer", "code")
 }
 
 async fn ledger(a: &App, subject: &str) -> Value {

@@ -296,17 +296,23 @@ fn spoken(r: &Reply) -> String {
     v.to_string()
 }
 
-fn withheld(v: &Value) -> BTreeMap<String, String> {
-    v["withheld"]
-        .as_array()
+/// `(item[a], item[b])` for each item of a JSON array.
+fn pairs(list: &Value, a: &str, b: &str) -> Vec<(String, String)> {
+    list.as_array()
         .unwrap()
         .iter()
         .map(|w| {
             (
-                w["category"].as_str().unwrap().to_owned(),
-                w["reason"].as_str().unwrap().to_owned(),
+                w[a].as_str().unwrap().to_owned(),
+                w[b].as_str().unwrap().to_owned(),
             )
         })
+        .collect()
+}
+
+fn withheld(v: &Value) -> BTreeMap<String, String> {
+    pairs(&v["withheld"], "category", "reason")
+        .into_iter()
         .collect()
 }
 
