@@ -63,7 +63,12 @@ pub fn contact_email<S: Store>(
             vault
                 .store
                 .read_subject(tenant, subject, std::slice::from_ref(category), &audit)?;
-        let Some(record) = records.into_iter().find(|r| &r.category == category) else {
+        let now = vault.now();
+        // Expired means gone (issue 13.14): a contact past its expiry is not used.
+        let Some(record) = records
+            .into_iter()
+            .find(|r| &r.category == category && !crate::retention::expired(r, now))
+        else {
             continue;
         };
         let dek = vault.subject_key(tenant, &row)?;

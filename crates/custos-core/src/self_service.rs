@@ -63,7 +63,7 @@ pub struct MyData {
     pub requests: Vec<RequestView>,
 }
 
-impl<S: Store + RequestStore> Vault<S> {
+impl<S: Store + RequestStore + custos_store::LifecycleStore> Vault<S> {
     /// The subject holding `value` in the first email (or phone) lookup category.
     /// Ambiguous or absent → `None`; the caller answers the same either way, so
     /// the page never tells whether an address is known.
@@ -92,7 +92,16 @@ impl<S: Store + RequestStore> Vault<S> {
             Shape::Email => custos_crypto::blind_index_email(&key, value),
             _ => custos_crypto::blind_index_phone(&key, value),
         };
-        let found = self.store.find_subjects(tenant, category, &hash)?;
+        // Expired means gone (issue 13.14): an address whose record expired signs
+        // nobody in, even before the sweep removes its index entry.
+        let mut found = Vec::new();
+        for id in self.store.find_subjects(tenant, category, &hash)? {
+            if let Some(row) = self.store.subject(tenant, id)?
+                && self.holds_live_value(tenant, &row, None, category, &key, &hash)?
+            {
+                found.push(id);
+            }
+        }
         let actor = privacy_center_actor(tenant);
         let mut audit = self.audit(&actor, ctx, "privacy_center.lookup");
         audit.categories = vec![category.clone()];

@@ -101,7 +101,7 @@ fn problem(pointer: &str, code: &'static str, detail: &str) -> VaultError {
     }])
 }
 
-impl<S: Store + RequestStore + VerificationStore> Vault<S> {
+impl<S: Store + RequestStore + VerificationStore + custos_store::LifecycleStore> Vault<S> {
     fn code_hash(
         &self,
         tenant: &TenantId,
@@ -148,14 +148,15 @@ impl<S: Store + RequestStore + VerificationStore> Vault<S> {
         let (_, records) =
             self.store
                 .read_subject(&actor.tenant, subject, &[category.to_owned()], &probe)?;
-        if records.is_empty() {
+        let now = self.clock.now();
+        // Expired means gone (issue 13.14): no code to a contact past its expiry.
+        if records.iter().all(|r| crate::retention::expired(r, now)) {
             return Err(problem(
                 "/category",
                 "VAULT-0141",
                 "custos holds no contact of this category for the subject",
             ));
         }
-        let now = self.clock.now();
         let hour_ago = now
             .checked_sub(jiff::SignedDuration::from_hours(1))
             .unwrap_or(now);

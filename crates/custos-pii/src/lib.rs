@@ -13,5 +13,13 @@ pub mod security_codes;
 pub use cards::{contains_card_number, find_card_numbers, is_cvv_field_name};
 pub use security_codes::{find_card_expiry, find_security_codes};
 
+/// Whether `text` shows anything to a reader: some character that is neither
+/// white space nor invisible (zero-width, bidi controls, fillers). A notice made
+/// only of such characters was never given (issue 13.6).
+pub fn has_visible_text(text: &str) -> bool {
+    text.chars()
+        .any(|c| !c.is_whitespace() && !c.is_control() && !norm::is_invisible(c))
+}
+
 #[cfg(test)]
 mod tests;

@@ -400,7 +400,8 @@ fn a_person_objects_to_a_legitimate_interest_use_and_the_marketing_read_stops() 
     let body = format!(
         r#"{{"records":[
         {{"category":"user.name","value":"{NAME}","purpose":"inquiries"}},
-        {{"category":"user.contact.email","value":"{EMAIL}","purpose":"inquiries"}}
+        {{"category":"user.contact.email","value":"{EMAIL}","purpose":"inquiries"}},
+        {{"category":"user.demographic.age_attestation","value":true,"purpose":"inquiries"}}
     ]}}"#
     );
     let (status, reply) = server.call("POST", "/v1/subjects", Some(&admin), Some(&body));

@@ -22,7 +22,10 @@ fn l_11_a_call_is_recorded_only_after_a_notice_the_person_did_not_refuse() {
         "POST",
         "/v1/subjects",
         Some(&admin),
-        Some(r#"{"records":[{"category":"user.name","value":"João Silva","purpose":"service_communications"}]}"#),
+        Some(
+            r#"{"records":[{"category":"user.name","value":"João Silva","purpose":"service_communications"},
+            {"category":"user.demographic.age_attestation","value":true,"purpose":"service_communications"}]}"#,
+        ),
     );
     assert_eq!(status, 201, "{reply}");
     let v: serde_json::Value = serde_json::from_str(&reply).unwrap();

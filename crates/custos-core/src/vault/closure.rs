@@ -58,6 +58,12 @@ impl<S: Store + RequestStore + LifecycleStore + RetentionStore + custos_store::C
     ) -> Result<SelfErasure, VaultError> {
         let actor = privacy_center_actor(tenant);
         let policy = self.policy(tenant)?;
+        // Nothing is written about someone already erased.
+        match self.store.subject(tenant, subject)? {
+            Some(row) if row.state != custos_store::SubjectState::Erased => {}
+            Some(_) => return Err(VaultError::SubjectErased),
+            None => return Err(VaultError::SubjectNotFound),
+        }
         let request = self.open_request(
             &actor,
             &NewRequest {

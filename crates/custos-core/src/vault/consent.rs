@@ -260,6 +260,14 @@ impl<S: Store> Vault<S> {
             }
             _ => {}
         }
+        // Global Privacy Control is an opt-out signal: it never carries a yes.
+        if input.action == ConsentAction::Grant && input.channel == "gpc" {
+            problem(
+                "/channel",
+                "VAULT-0122",
+                "a grant cannot arrive by an opt-out signal (gpc)".into(),
+            );
+        }
         if !CHANNELS.contains(&input.channel.as_str()) {
             problem(
                 "/channel",
@@ -288,12 +296,13 @@ impl<S: Store> Vault<S> {
         if input
             .notice_text
             .as_ref()
-            .is_some_and(|t| t.is_empty() || t.len() > 100_000)
+            .is_some_and(|t| !custos_pii::has_visible_text(t) || t.len() > 100_000)
         {
             problem(
                 "/notice_text",
                 "VAULT-0123",
-                "the notice text must be 1 to 100,000 bytes".into(),
+                "the notice text must show the words given (visible text, at most 100,000 bytes)"
+                    .into(),
             );
         }
         if input

@@ -94,9 +94,14 @@ pub fn collects_opt_out(policy: &Policy, purpose: &str) -> bool {
     })
 }
 
-/// The minimum age of a jurisdiction, if the policy sets one.
+/// The minimum age that applies to a person of `jurisdiction`, if the policy
+/// sets one. A person whose jurisdiction was not given gets the strictest limit
+/// the policy declares: leaving the field out never skips an age gate.
 pub fn min_age(policy: &Policy, jurisdiction: Option<&str>) -> Option<u32> {
-    policy.jurisdiction.get(jurisdiction?)?.min_age
+    match jurisdiction {
+        Some(j) => policy.jurisdiction.get(j)?.min_age,
+        None => policy.jurisdiction.values().filter_map(|j| j.min_age).max(),
+    }
 }
 
 /// Whether someone born on `birth` is younger than `min` years on `now`'s UTC date.
@@ -305,9 +310,11 @@ impl<S: Store> Vault<S> {
                     pointer: "/records".into(),
                     code: AGE_NOT_ATTESTED,
                     detail: format!(
-                        "data is collected in jurisdiction {} only from people of at least {min}: \
+                        "data is collected{} only from people of at least {min}: \
                          add the person's age attestation (a yes/no record) or birth date",
-                        jurisdiction.unwrap_or_default()
+                        jurisdiction
+                            .map(|j| format!(" in jurisdiction {j}"))
+                            .unwrap_or_default()
                     ),
                 });
             }

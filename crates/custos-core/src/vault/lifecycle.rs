@@ -327,7 +327,7 @@ impl<S: Store + LifecycleStore + custos_store::RequestStore> Vault<S> {
             .iter()
             .any(|p| p.code == super::gates::UNDER_AGE)
         {
-            return Err(self.under_age_rectification(actor, &row, ctx));
+            return Err(self.under_age_discovered(actor, &row, "/value", ctx));
         }
         if !gate_problems.is_empty() {
             return Err(VaultError::Invalid(
@@ -427,15 +427,16 @@ impl<S: Store + LifecycleStore + custos_store::RequestStore> Vault<S> {
     /// is rectified; an erasure request is opened (staff decide, within the request's
     /// deadline) and the subject is restricted meanwhile, each audited under the
     /// caller. The returned error names the request, never the value.
-    fn under_age_rectification(
+    pub(crate) fn under_age_discovered(
         &self,
         actor: &Actor,
         row: &Subject,
+        pointer: &str,
         ctx: &RequestCtx,
     ) -> VaultError {
         let refused = |detail: String| {
             VaultError::Invalid(vec![FieldError {
-                pointer: "/value".into(),
+                pointer: pointer.to_owned(),
                 code: super::gates::UNDER_AGE_RECTIFICATION,
                 detail,
             }])
@@ -458,9 +459,8 @@ impl<S: Store + LifecycleStore + custos_store::RequestStore> Vault<S> {
         if row.state == SubjectState::Active {
             let mut audit = self.audit(actor, ctx, "restrict");
             audit.subject = Some(row.id);
-            audit.reason = format!(
-                "active -> restricted: under-age rectification refused, erasure request {request}"
-            );
+            audit.reason =
+                format!("active -> restricted: under-age data refused, erasure request {request}");
             if let Err(e) = self.store.set_subject_state(
                 &actor.tenant,
                 row.id,

@@ -349,7 +349,14 @@ impl<S: Store + LifecycleStore> Vault<S> {
             if self
                 .gate(actor, &policy, decision, &row, purpose)?
                 .is_none()
-                && self.holds_live_value(&actor.tenant, &row, purpose, category, &key, &hash)?
+                && self.holds_live_value(
+                    &actor.tenant,
+                    &row,
+                    Some(purpose),
+                    category,
+                    &key,
+                    &hash,
+                )?
             {
                 found.push(id);
             }
@@ -366,11 +373,11 @@ impl<S: Store + LifecycleStore> Vault<S> {
     /// and able to serve `purpose`, whose value has this hash (issue 13.14: expired
     /// means gone, even before the sweep removes the record and its index entry;
     /// issue 13.11: customer-directed data finds nobody for another purpose).
-    fn holds_live_value(
+    pub(crate) fn holds_live_value(
         &self,
         tenant: &TenantId,
         row: &Subject,
-        purpose: &str,
+        purpose: Option<&str>,
         category: &str,
         key: &BlindIndexKey,
         hash: &[u8; 32],
@@ -384,7 +391,7 @@ impl<S: Store + LifecycleStore> Vault<S> {
             .filter(|r| {
                 r.category == category
                     && !crate::retention::expired(r, now)
-                    && policy.policy.may_serve(&r.purpose, purpose)
+                    && purpose.is_none_or(|p| policy.policy.may_serve(&r.purpose, p))
             })
             .collect();
         if live.is_empty() {

@@ -109,17 +109,6 @@ impl<S: Store> Vault<S> {
         self.write(actor, None, req, ctx)
     }
 
-    /// Adds records to an existing subject.
-    pub fn add_records(
-        &self,
-        actor: &Actor,
-        subject: SubjectId,
-        req: &WriteRequest,
-        ctx: &RequestCtx,
-    ) -> Result<WriteOutcome, VaultError> {
-        self.write(actor, Some(subject), req, ctx)
-    }
-
     fn write(
         &self,
         actor: &Actor,
@@ -341,6 +330,37 @@ impl<S: Store> Vault<S> {
         let kek = self.keys.kek(tenant.as_str(), subject.kek_version)?;
         let aad = Aad::subject(tenant.as_str(), &subject.id.to_string())?;
         Ok(unwrap_dek(&kek, &subject.wrapped_dek, &aad)?)
+    }
+}
+
+impl<S: Store + custos_store::LifecycleStore + custos_store::RequestStore> Vault<S> {
+    /// Adds records to an existing subject. A record that shows the person is
+    /// under the minimum age (a birth date, an attestation "no") is refused and,
+    /// as for a rectification, an erasure request is opened and the subject
+    /// restricted until staff decide (L-10: "delete if discovered").
+    pub fn add_records(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        req: &WriteRequest,
+        ctx: &RequestCtx,
+    ) -> Result<WriteOutcome, VaultError> {
+        match self.write(actor, Some(subject), req, ctx) {
+            Err(VaultError::Invalid(problems))
+                if problems.iter().any(|p| p.code == super::gates::UNDER_AGE) =>
+            {
+                let Some(row) = self.store.subject(&actor.tenant, subject)? else {
+                    return Err(VaultError::SubjectNotFound);
+                };
+                let at = problems
+                    .iter()
+                    .find(|p| p.code == super::gates::UNDER_AGE)
+                    .map(|p| p.pointer.clone())
+                    .unwrap_or_default();
+                Err(self.under_age_discovered(actor, &row, &at, ctx))
+            }
+            other => other,
+        }
     }
 }
 

@@ -24,7 +24,6 @@ country = "FR"
 region = "EEA"
 
 [jurisdiction.FR]
-min_age = 15
 
 [rights]
 deadline = "1mo"
@@ -44,11 +43,6 @@ lookup = true
 
 [category."user.name"]
 description = "Name"
-retention = "3y after last_activity"
-
-[category."user.demographic.age_attestation"]
-description = "At least 15 (yes or no)"
-shape = "boolean"
 retention = "3y after last_activity"
 
 [category."user.notes"]
@@ -75,13 +69,6 @@ description = "Run the account"
 basis = "contract"
 categories = ["user.contact.*", "user.name", "user.notes", "user.preferences"]
 recipients = ["sales", "support"]
-
-# The sign-up's age attestation: the FR age limit has something to read (POL-0102).
-[purpose.sign_up]
-description = "Sign up"
-basis = "contract"
-categories = ["user.demographic.age_attestation"]
-recipients = ["sales"]
 
 [purpose.support]
 description = "Support"

@@ -102,6 +102,13 @@ fn ploomes_user(h: &H) -> SubjectId {
                 "service_communications",
                 None,
             ),
+            // The sign-up says the person is at least 16 (L-10, issue 13.12).
+            rec(
+                "user.demographic.age_attestation",
+                json!(true),
+                "service_communications",
+                None,
+            ),
         ],
     )
 }
@@ -637,7 +644,15 @@ fn v_1_a_category_accepts_only_the_sources_its_policy_lists() {
         jurisdiction: None,
         settings: Default::default(),
         consents: Vec::new(),
-        records: vec![rec("user.name", json!("Ann"), "transactions", Some(source))],
+        records: vec![
+            rec("user.name", json!("Ann"), "transactions", Some(source)),
+            rec(
+                "user.demographic.age_attestation",
+                json!(true),
+                "transactions",
+                None,
+            ),
+        ],
     };
     // Plum Voice lists data_subject, offline and third_party for names; not partners.
     let e = h
@@ -781,6 +796,13 @@ fn p0_9_a_customer_who_never_comes_back_is_gone_on_time() {
     assert!(
         found().is_empty(),
         "a lookup finds nobody by an expired value"
+    );
+    // Nor does the privacy center sign anyone in by it.
+    assert!(
+        h.vault
+            .find_by_contact(&h.tenant, "alice@example.com", &ctx())
+            .unwrap()
+            .is_none()
     );
     assert!(
         read.withheld.iter().all(|w| kept_by_law(&w.category)),
@@ -1028,6 +1050,16 @@ fn l_11_no_recording_without_the_notice_given_and_not_refused() {
         matches!(&e, VaultError::Invalid(p) if p[0].code == "VAULT-0205" && p[0].pointer == "/notice_text"),
         "{e:?}"
     );
+    // Nor is a "notice" of blanks and invisible characters.
+    told.notice_text = Some(" \t\n\u{a0}\u{200b}".into());
+    let e = h
+        .vault
+        .record_consent(&center, joao, &told, &ctx())
+        .unwrap_err();
+    assert!(
+        matches!(&e, VaultError::Invalid(p) if p[0].code == "VAULT-0123"),
+        "{e:?}"
+    );
     told.notice_text = Some("This call will be recorded; say so if you refuse.".into());
     let receipt = h
         .vault
@@ -1141,6 +1173,15 @@ fn v_5_an_age_attestation_lets_the_gate_fire_at_sign_up() {
         ),
         ["VAULT-0207"]
     );
+    // Leaving the jurisdiction out never skips the gate: the strictest limit applies.
+    let unnamed = WriteRequest {
+        jurisdiction: None,
+        ..sign_up(vec![name()])
+    };
+    assert_eq!(
+        codes(h.vault.create_subject(&sales, &unnamed, &ctx())),
+        ["VAULT-0207"]
+    );
     assert_eq!(
         codes(
             h.vault
@@ -1149,9 +1190,33 @@ fn v_5_an_age_attestation_lets_the_gate_fire_at_sign_up() {
         ["VAULT-0180"]
     );
     assert_eq!(h.store.counts(&h.tenant).unwrap().subjects, 0);
-    h.vault
+    let sam = h
+        .vault
         .create_subject(&sales, &sign_up(vec![name(), attest(true)]), &ctx())
-        .unwrap();
+        .unwrap()
+        .written()
+        .subject;
+    // Learning later, on any path, that the person is under age: refused, an
+    // erasure request opened and the subject restricted until staff decide (L-10).
+    let later = WriteRequest {
+        jurisdiction: None,
+        ..sign_up(vec![attest(false)])
+    };
+    assert_eq!(
+        codes(h.vault.add_records(&sales, sam, &later, &ctx())),
+        ["VAULT-0201"]
+    );
+    assert_eq!(
+        h.store.subject(&h.tenant, sam).unwrap().unwrap().state,
+        custos_store::SubjectState::Restricted
+    );
+    assert!(
+        h.store
+            .requests(&h.tenant)
+            .unwrap()
+            .iter()
+            .any(|r| r.subject == Some(sam) && r.right == "erasure")
+    );
     // Hosted data: the customer is the controller and answers for its people.
     h.vault
         .create_subject(

@@ -234,13 +234,6 @@ fn jurisdiction_must_be_covered_by_the_policy() {
     );
     assert_eq!(list, [("/jurisdiction".to_owned(), "VAULT-0111")]);
     req.jurisdiction = Some("FR".into());
-    // FR sets an age limit: the sign-up says the person is old enough (issue 13.12).
-    req.records.push(custos_core::vault::NewRecord {
-        category: "user.demographic.age_attestation".into(),
-        value: json!(true),
-        purpose: "sign_up".into(),
-        source: None,
-    });
     assert!(
         h.vault
             .create_subject(&h.actor("sales"), &req, &RequestCtx::default())

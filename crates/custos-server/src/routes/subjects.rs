@@ -73,7 +73,7 @@ pub async fn create<S: Store>(
     Ok(written(out))
 }
 
-pub async fn add<S: Store>(
+pub async fn add<S: crate::Backend>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path(id): Path<String>,

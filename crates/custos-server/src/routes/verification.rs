@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use custos_store::{RequestStore, Store, SubjectId, Uuid, VerificationStore};
+use custos_store::{SubjectId, Uuid};
 use serde::Deserialize;
 
 use super::{blocking, ctx};
@@ -21,7 +21,7 @@ pub struct StartBody {
     category: String,
 }
 
-pub async fn start<S: Store + RequestStore + VerificationStore>(
+pub async fn start<S: crate::Backend>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     body: JsonBody<StartBody>,
@@ -43,7 +43,7 @@ pub struct CheckBody {
     code: String,
 }
 
-pub async fn check<S: Store + RequestStore + VerificationStore>(
+pub async fn check<S: crate::Backend>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,
     Path(id): Path<String>,
