@@ -621,6 +621,13 @@ pub struct Purpose {
     /// The law that imposes a legal obligation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_reference: Option<String>,
+    /// A device or account setting the whole purpose depends on (P0-16: the
+    /// purposes tied to the app stop when the person disconnects it). While the
+    /// setting is off (or never switched on) the purpose neither reads nor collects
+    /// (issue 13.10); the setting is recorded subject state, like
+    /// `requires_setting` on a category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_setting: Option<String>,
     /// Override: whether an objection stops this purpose (default: legitimate or public interest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objectable: Option<bool>,

@@ -109,6 +109,14 @@ pub fn document() -> Value {
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/LookupRequest" } } } },
                 "responses": with(json!({ "200": ok("Matching subject ids", "LookupResult") }), errors(&["400", "401", "403", "422", "429"]))
             } },
+            "/v1/subjects/{id}/settings": {
+                "post": { "summary": "Switch a device or account setting on or off (location permission, the app's connection)",
+                    "description": "Settings are recorded subject state with history, shown beside the consents. A category or purpose with `requires_setting` collects (and, for a purpose, reads) only while its setting is on; switching off stops it at once (P0-5, P0-16). Anyone may switch off; switching on is for the person, admin keys, consent relays and the roles of the purposes that depend on it (403 VAULT-0204). An unknown setting is VAULT-0208.",
+                    "parameters": [id_param()],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["name", "on", "channel"], "additionalProperties": false, "properties": {
+                        "name": { "type": "string", "example": "app_connected" }, "on": { "type": "boolean" },
+                        "channel": { "type": "string", "enum": ["web", "app", "email", "email_link", "phone", "paper", "gpc", "operator", "api", "privacy_center"] } } } } } },
+                    "responses": with(json!({ "201": { "description": "The setting's state: {name, on, since, recorded_by}" } }), errors(&["400", "401", "403", "404", "422", "429"])) } },
             "/v1/subjects/{id}/consents": {
                 "post": { "summary": "Record a consent decision: grant, withdraw, object, lift_objection",
                     "description": "Appends to the consent ledger with the policy version, a hash of the exact notice text shown (custos's own wording of the purpose when none is sent), the channel, a keyed hash of the IP and the user agent. Withdrawal is not retroactive and stops consent-based reads at once; purposes on another lawful basis continue.",
@@ -365,7 +373,7 @@ fn schemas() -> Value {
                 "collected_at": { "type": "string", "format": "date-time" }, "expires_at": { "type": ["string", "null"], "format": "date-time" } } } },
             "withheld": { "type": "array", "items": { "type": "object", "properties": {
                 "category": { "type": "string" },
-                "reason": { "type": "string", "enum": ["not_for_purpose", "no_consent", "consent_withdrawn", "objected", "restricted", "anonymised_only"] } } } } } },
+                "reason": { "type": "string", "enum": ["not_for_purpose", "no_consent", "consent_withdrawn", "objected", "restricted", "anonymised_only", "setting_off"] } } } } } },
         "ConsentInput": { "type": "object", "required": ["purpose", "action", "channel"], "additionalProperties": false, "properties": {
             "purpose": { "type": "string" },
             "action": { "type": "string", "enum": ["grant", "withdraw", "object", "lift_objection"] },

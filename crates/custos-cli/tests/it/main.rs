@@ -973,6 +973,7 @@ mod multi;
 
 mod card_data;
 mod prior_notice;
+mod settings;
 
 mod contracts;
 mod external_checkpoints;

@@ -110,6 +110,9 @@ pub struct PurposeState {
 pub struct ConsentRecord {
     pub subject: SubjectId,
     pub current: Vec<PurposeState>,
+    /// Device and account settings (location permission, the app's connection),
+    /// each with when and by whom it last changed (issue 13.3).
+    pub settings: Vec<super::settings::SettingState>,
     pub events: Vec<ConsentReceipt>,
 }
 
@@ -171,7 +174,7 @@ pub fn purpose_notice_text(policy: &Policy, purpose: &str) -> Option<String> {
 }
 
 /// Who recorded a ledger event, as the ledger shows it (issue 13.2).
-fn recorder(actor: &Actor) -> String {
+pub(crate) fn recorder(actor: &Actor) -> String {
     if actor.role == crate::self_service::PERSON_ROLE {
         crate::self_service::PERSON_ROLE.to_owned()
     } else if actor.admin {
@@ -501,6 +504,7 @@ impl<S: Store + ConsentStore + custos_store::RetentionStore> Vault<S> {
         Ok(ConsentRecord {
             subject,
             current,
+            settings: self.settings_of(&actor.tenant, subject)?,
             events: receipts,
         })
     }

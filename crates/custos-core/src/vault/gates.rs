@@ -159,6 +159,7 @@ impl<S: Store> Vault<S> {
         subject: Option<SubjectId>,
         jurisdiction: Option<&str>,
         req: &WriteRequest,
+        switched_off: &[String],
     ) -> Result<Vec<FieldError>, VaultError> {
         let policy = &active.policy;
         let mut out = Vec::new();
@@ -195,17 +196,39 @@ impl<S: Store> Vault<S> {
                     ),
                 });
             }
-            if let Some(setting) = &cat.requires_setting
-                && req.settings.get(setting) != Some(&true)
-            {
-                out.push(FieldError {
-                    pointer: at("category"),
-                    code: SETTING_OFF,
-                    detail: format!(
-                        "`{}` is collected only when `{setting}` is on; send \"settings\": {{\"{setting}\": true}}",
-                        r.category
-                    ),
-                });
+            // Settings are recorded subject state (issue 13.3, 13.10): what the write
+            // carries counts, except switching back on what was switched off.
+            let purpose_setting = policy
+                .purpose
+                .get(&r.purpose)
+                .and_then(|p| p.requires_setting.as_ref());
+            for (setting, what) in [
+                (cat.requires_setting.as_ref(), format!("`{}`", r.category)),
+                (purpose_setting, format!("purpose `{}`", r.purpose)),
+            ] {
+                let Some(setting) = setting else { continue };
+                let on = match req.settings.get(setting) {
+                    Some(&carried) => carried && !switched_off.contains(setting),
+                    None => match subject {
+                        Some(id) => self.setting_on(tenant, id, setting)?,
+                        None => false,
+                    },
+                };
+                if !on {
+                    out.push(FieldError {
+                        pointer: at("category"),
+                        code: SETTING_OFF,
+                        detail: if switched_off.contains(setting) {
+                            format!(
+                                "{what} needs `{setting}`, which was switched off; only a settings change switches it back on"
+                            )
+                        } else {
+                            format!(
+                                "{what} is collected only while `{setting}` is on; send \"settings\": {{\"{setting}\": true}}"
+                            )
+                        },
+                    });
+                }
             }
             // A consent the write carries counts as given: it is stored first, in
             // the same transaction (issue 13.1).

@@ -322,6 +322,7 @@ impl<S: Store + LifecycleStore + custos_store::RequestStore> Vault<S> {
             Some(subject),
             row.jurisdiction.as_deref(),
             &as_write,
+            &[],
         )?;
         if gate_problems
             .iter()

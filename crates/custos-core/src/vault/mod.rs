@@ -16,6 +16,7 @@ pub mod fulfil;
 pub mod gates;
 pub mod lifecycle;
 mod read;
+pub mod settings;
 pub mod shape;
 mod write;
 

@@ -34,6 +34,8 @@ pub enum WithheldReason {
     Restricted,
     /// The purpose may use only anonymised data.
     AnonymisedOnly,
+    /// The purpose depends on a setting that is off (the app is disconnected).
+    SettingOff,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -195,8 +197,20 @@ impl<S: Store> Vault<S> {
                 && self
                     .store
                     .subject_held(&actor.tenant, subject, self.now())?);
+        // A purpose tied to a setting (the app's connection, P0-16) stops while it is off.
+        let setting_off = match policy
+            .policy
+            .purpose
+            .get(purpose)
+            .and_then(|p| p.requires_setting.as_ref())
+        {
+            Some(name) => !self.setting_on(&actor.tenant, subject, name)?,
+            None => false,
+        };
         Ok(if restricted && !decision.during_restriction {
             Some(WithheldReason::Restricted)
+        } else if setting_off {
+            Some(WithheldReason::SettingOff)
         } else if decision.anonymised_only {
             Some(WithheldReason::AnonymisedOnly)
         } else if decision.objection_stops

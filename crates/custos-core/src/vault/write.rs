@@ -164,6 +164,9 @@ impl<S: Store> Vault<S> {
             }
         };
 
+        // Settings the write records (issue 13.3): in its transaction, with the consents.
+        let (setting_events, switched_off) =
+            self.carried_settings(actor, policy.number, Some(subject.id), &req.settings)?;
         // Age, opt-out, settings and Art. 9 gates (gates.rs): nothing is written on failure.
         let gate_problems = self.collection_gates(
             &actor.tenant,
@@ -171,6 +174,7 @@ impl<S: Store> Vault<S> {
             existing,
             subject.jurisdiction.as_deref(),
             req,
+            &switched_off,
         )?;
         if !gate_problems.is_empty() {
             return Err(VaultError::Invalid(gate_problems));
@@ -178,7 +182,8 @@ impl<S: Store> Vault<S> {
 
         // The consent the write carries, checked like any consent (who may grant,
         // channel, text); an unacceptable one refuses the whole write.
-        let consents = self.carried_consents(actor, &policy, subject.id, req, ctx)?;
+        let mut consents = self.carried_consents(actor, &policy, subject.id, req, ctx)?;
+        consents.extend(setting_events);
 
         let mut records = Vec::with_capacity(req.records.len());
         let mut index = Vec::new();

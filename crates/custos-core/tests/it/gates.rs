@@ -53,11 +53,19 @@ pub fn setup(policy: &str) -> G {
 impl G {
     pub fn staff(&self, role: &str) -> Actor {
         Actor {
+            admin: true,
+            ..self.actor(role)
+        }
+    }
+
+    /// A service's (non-admin) key of `role`.
+    pub fn actor(&self, role: &str) -> Actor {
+        Actor {
             tenant: self.tenant.clone(),
             key_id: format!("ck_{role}"),
             role: role.to_owned(),
             purposes: Vec::new(),
-            admin: true,
+            admin: false,
         }
     }
 
@@ -179,7 +187,11 @@ fn under_16_is_refused_for_ploomes_and_exactly_16_is_accepted_on_the_birthday() 
             &RequestCtx::default(),
         )
         .unwrap_err();
-    assert_eq!(codes(&e), vec![("/records/0/value", gates::UNDER_AGE)]);
+    // Learnt after sign-up: refused, and an erasure request opened (L-10).
+    assert_eq!(
+        codes(&e),
+        vec![("/records/0/value", gates::UNDER_AGE_RECTIFICATION)]
+    );
 }
 
 // Issue 17.3 / 13.12: the old behaviour (inline erasure with borrowed admin rights) is
@@ -634,4 +646,141 @@ fn with_nobody_to_tell_any_effective_date_is_accepted() {
     )
     .unwrap();
     assert_eq!(p.notices, 0);
+}
+
+/// P0-5, L-2, S-2 (issue 13.3): a device setting is recorded subject state with
+/// history, not a flag trusted on each write. Switching it off (by anyone) stops
+/// collection at once, and a later write cannot quietly switch it back on; only
+/// a settings change by the person or the app's own role does.
+#[test]
+fn a_device_setting_is_recorded_state_and_switching_it_off_stops_collection() {
+    use custos_core::vault::settings::SettingInput;
+    let g = setup(PLUMSENSE);
+    let gps = |on: Option<bool>| {
+        let mut req = from(
+            request(&[(
+                "user.location.precise",
+                json!("48.85,2.35"),
+                "health_product_monitoring",
+            )]),
+            "device",
+        );
+        if let Some(on) = on {
+            req.settings.insert("gps_enabled".into(), on);
+        }
+        req
+    };
+    let ops = g.staff("operations");
+    let s = g.create("operations", &gps(Some(true))).unwrap();
+    // Recorded: later writes need not carry it.
+    g.vault
+        .add_records(&ops, s, &gps(None), &RequestCtx::default())
+        .unwrap();
+    let settings = g.vault.settings_of(&g.tenant, s).unwrap();
+    assert!(settings.iter().any(|x| x.name == "gps_enabled" && x.on));
+
+    // The person switches it off (any key may record that).
+    let off = SettingInput {
+        name: "gps_enabled".into(),
+        on: false,
+        channel: "privacy_center".into(),
+    };
+    g.vault
+        .set_setting(&g.actor("support"), s, &off, &RequestCtx::default())
+        .unwrap();
+    for req in [gps(None), gps(Some(true))] {
+        let e = g
+            .vault
+            .add_records(&ops, s, &req, &RequestCtx::default())
+            .unwrap_err();
+        assert_eq!(codes(&e), vec![("/records/0/category", gates::SETTING_OFF)]);
+    }
+    // Only a role the setting serves (or the person) switches it back on.
+    let on = SettingInput {
+        on: true,
+        channel: "app".into(),
+        ..off
+    };
+    assert!(matches!(
+        g.vault
+            .set_setting(&g.actor("finance"), s, &on, &RequestCtx::default()),
+        Err(VaultError::ConsentGrantNotAllowed(_))
+    ));
+    g.vault
+        .set_setting(&g.actor("operations"), s, &on, &RequestCtx::default())
+        .unwrap();
+    g.vault
+        .add_records(&ops, s, &gps(None), &RequestCtx::default())
+        .unwrap();
+    // The history is in the ledger: on, off, on.
+    let record = g
+        .vault
+        .consent_record(&ops, s, &RequestCtx::default())
+        .unwrap();
+    let kinds: Vec<&str> = record
+        .events
+        .iter()
+        .filter(|e| e.purpose == "setting.gps_enabled")
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["granted", "withdrawn", "granted"]);
+}
+
+/// P0-16 (issue 13.10): a purpose the policy ties to the app (`requires_setting`
+/// on the purpose) stops reading and collecting while the app is disconnected,
+/// and resumes when it is connected again.
+#[test]
+fn disconnecting_the_app_restricts_the_purposes_tied_to_it() {
+    use custos_core::vault::settings::SettingInput;
+    let tied = PLUMSENSE.replacen(
+        "[purpose.customer_assistance]\n",
+        "[purpose.customer_assistance]\nrequires_setting = \"app_connected\"\n",
+        1,
+    );
+    assert_ne!(tied, PLUMSENSE);
+    let g = setup(&tied);
+    let mut req = request(&[("user.name", json!("Ines"), "customer_assistance")]);
+    req.settings.insert("app_connected".into(), true);
+    let s = g.create("support", &req).unwrap();
+    let read = || {
+        g.vault
+            .read(
+                &g.actor("support"),
+                s,
+                "customer_assistance",
+                &RequestCtx::default(),
+            )
+            .unwrap()
+    };
+    assert_eq!(read().values.len(), 1);
+    let set = |on: bool, role: &str| SettingInput {
+        name: "app_connected".into(),
+        on,
+        channel: if role == "support" {
+            "app"
+        } else {
+            "privacy_center"
+        }
+        .into(),
+    };
+    let center = custos_core::self_service::privacy_center_actor(&g.tenant);
+    g.vault
+        .set_setting(&center, s, &set(false, "person"), &RequestCtx::default())
+        .unwrap();
+    let out = read();
+    assert!(out.values.is_empty());
+    assert_eq!(
+        out.withheld[0].reason,
+        custos_core::vault::WithheldReason::SettingOff
+    );
+    // The app's own role reconnects it.
+    g.vault
+        .set_setting(
+            &g.actor("support"),
+            s,
+            &set(true, "support"),
+            &RequestCtx::default(),
+        )
+        .unwrap();
+    assert_eq!(read().values.len(), 1);
 }

@@ -34,6 +34,25 @@ pub async fn record<S: Store + ConsentStore + RetentionStore>(
     Ok((StatusCode::CREATED, Json(receipt)).into_response())
 }
 
+/// `POST /v1/subjects/{id}/settings`: switches a device or account setting on
+/// or off (issue 13.3, 13.10): the location permission, the app's connection.
+pub async fn setting<S: Store + ConsentStore>(
+    State(state): State<Arc<AppState<S>>>,
+    auth: Authed,
+    Path(id): Path<String>,
+    body: JsonBody<custos_core::vault::settings::SettingInput>,
+) -> Result<Response, ApiError> {
+    let subject = subject_param(&id, &auth.request_id)?;
+    let rid = auth.request_id.clone();
+    let state_now = blocking(&rid, move || {
+        Ok(state
+            .vault
+            .set_setting(&auth.actor, subject, &body.value, &ctx(&auth))?)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(state_now)).into_response())
+}
+
 pub async fn export<S: Store + ConsentStore + RetentionStore>(
     State(state): State<Arc<AppState<S>>>,
     auth: Authed,

@@ -59,6 +59,7 @@ pub fn routes<S: crate::Backend>() -> Router<Arc<AppState<S>>> {
             post(consent::record::<S>).get(consent::export::<S>),
         )
         .route("/v1/subjects/{id}/signals", post(consent::signal::<S>))
+        .route("/v1/subjects/{id}/settings", post(consent::setting::<S>))
         .route(
             "/v1/subjects/{id}/unsubscribe-tokens",
             post(consent::mint_unsubscribe::<S>),

@@ -1049,6 +1049,7 @@ const ROUTES: [(&str, &[&str]); 43] = [
     ("/v1/lookup", &["post"]),
     ("/v1/subjects/{id}/consents", &["get", "post"]),
     ("/v1/subjects/{id}/signals", &["post"]),
+    ("/v1/subjects/{id}/settings", &["post"]),
     ("/v1/subjects/{id}/unsubscribe-tokens", &["post"]),
     ("/v1/unsubscribe/{token}", &["get", "post"]),
     ("/v1/requests", &["get", "post"]),
