@@ -666,8 +666,9 @@ impl<S: Store + LifecycleStore + custos_store::RetentionStore> Vault<S> {
         subject: SubjectId,
         ctx: &RequestCtx,
     ) -> Result<ErasurePlan, VaultError> {
-        self.require_admin(actor, ctx, "erase", subject)?;
-        let row = self.live_subject(actor, ctx, "erase", subject)?;
+        // Refusals are audited under their own name: a preview erases nothing.
+        self.require_admin(actor, ctx, "erasure_preview", subject)?;
+        let row = self.live_subject(actor, ctx, "erasure_preview", subject)?;
         let policy = self.policy(&actor.tenant)?;
         let records = self.store.subject_records(&actor.tenant, row.id)?;
         let plan = self.plan_erasure(actor, &policy, row.id, &records, self.clock.now())?;
