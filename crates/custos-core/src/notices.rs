@@ -125,8 +125,48 @@ fn fulfilled(p: &Value) -> Option<Rendered> {
     if let Some(at) = date(p, "at") {
         body.push_str(&format!("Completed on: {at}\n"));
     }
+    if let Some(done) = p.get("done") {
+        body.push('\n');
+        body.push_str(&what_was_done(done)?);
+    }
     body.push_str(FOOTER);
     Some((subject, body))
+}
+
+/// What a fulfilment did (`done`, set by the engine once it is done, P0-17). An
+/// unknown `done` renders nothing, so the person is never told less than was done.
+fn what_was_done(done: &Value) -> Option<String> {
+    Some(match text(done, "what")? {
+        "erased" => {
+            let mut t = "Your data was erased.\n".to_owned();
+            let kept = done.get("kept")?.as_array()?;
+            if kept.is_empty() {
+                t.push_str("Nothing was kept.\n");
+            } else {
+                t.push_str(
+                    "What the law requires us to keep, used for nothing else and \
+                     deleted when the time is over:\n",
+                );
+                for k in kept {
+                    let category = text(k, "category")?.replace('_', " ");
+                    let reason = text(k, "reason")?;
+                    let until =
+                        date(k, "until").unwrap_or_else(|| "as long as the law requires".into());
+                    t.push_str(&format!("- {category}: {reason}; kept until {until}\n"));
+                }
+            }
+            t
+        }
+        "restricted" => "Processing of your data is now restricted: we keep it, and use it \
+                         only where the law allows (for example, to establish or defend \
+                         legal claims).\n"
+            .to_owned(),
+        "objected" => "We stopped the processing you objected to.\n".to_owned(),
+        "withdrawn" => "Your consents were withdrawn; we no longer process your data on the \
+                        basis of your consent.\n"
+            .to_owned(),
+        _ => return None,
+    })
 }
 
 fn rejected(p: &Value) -> Option<Rendered> {
@@ -542,6 +582,59 @@ mod tests {
         );
         assert!(s.contains("erasure") && s.contains("completed"));
         assert!(b.contains("r2") && b.contains("2026-03-20 10:30 UTC"));
+    }
+
+    /// P0-17 (issue 13.9): the notice says what was done for each right.
+    #[test]
+    fn fulfilment_says_what_was_done_for_each_right() {
+        let done = |right: &str, done: Value| {
+            r(
+                "request.fulfilled",
+                json!({"request": "r9", "right": right, "at": "2026-03-20T10:30:00Z",
+                       "done": done}),
+            )
+            .1
+        };
+        let b = done(
+            "erasure",
+            json!({"what": "erased", "kept": [{"category": "billing.invoice",
+                   "reason": "GDPR Art. 17(3)(b) legal obligation: Code de commerce L123-22",
+                   "until": "2036-03-20T10:30:00Z"}]}),
+        );
+        assert!(b.contains("Your data was erased."), "{b}");
+        assert!(b.contains("What the law requires us to keep"), "{b}");
+        assert!(
+            b.contains("- billing.invoice: GDPR Art. 17(3)(b) legal obligation: Code de commerce L123-22; kept until 2036-03-20 10:30 UTC"),
+            "{b}"
+        );
+        let b = done("erasure", json!({"what": "erased", "kept": []}));
+        assert!(
+            b.contains("Your data was erased.\nNothing was kept."),
+            "{b}"
+        );
+        let b = done("restriction", json!({"what": "restricted"}));
+        assert!(
+            b.contains("Processing of your data is now restricted"),
+            "{b}"
+        );
+        let b = done("objection", json!({"what": "objected"}));
+        assert!(
+            b.contains("We stopped the processing you objected to."),
+            "{b}"
+        );
+        let b = done("consent_withdrawal", json!({"what": "withdrawn"}));
+        assert!(b.contains("Your consents were withdrawn"), "{b}");
+        // Access, portability, rectification: as before, nothing more claimed.
+        let (_, b) = r(
+            "request.fulfilled",
+            json!({"request": "r9", "right": "access", "at": "2026-03-20T10:30:00Z"}),
+        );
+        for claim in ["erased", "restricted", "stopped", "withdrawn"] {
+            assert!(!b.contains(claim), "{b}");
+        }
+        // A `done` the template does not know is no notice (kept undelivered).
+        let p = json!({"request": "r9", "right": "erasure", "done": {"what": "shredded"}});
+        assert_eq!(render("request.fulfilled", &p.to_string()), None);
     }
 
     #[test]

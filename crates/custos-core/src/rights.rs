@@ -301,6 +301,20 @@ impl<S: Store + RequestStore> Vault<S> {
         action: &RequestAction,
         ctx: &RequestCtx,
     ) -> Result<RequestView, VaultError> {
+        self.act_on_request_done(actor, id, action, ctx, None)
+    }
+
+    /// [`Vault::act_on_request`]; a fulfilment's notice carries `done`, what was
+    /// performed for the right ([`crate::vault::fulfil`] sets it, having done it),
+    /// so the person is told what was done and never something that was not.
+    pub(crate) fn act_on_request_done(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        action: &RequestAction,
+        ctx: &RequestCtx,
+        done: Option<serde_json::Value>,
+    ) -> Result<RequestView, VaultError> {
         let mut r = self
             .store
             .request(&actor.tenant, id)?
@@ -379,7 +393,10 @@ impl<S: Store + RequestStore> Vault<S> {
                 notices.push(message(
                     r.subject,
                     "request.fulfilled",
-                    payload(json!({ "at": now })),
+                    payload(match done {
+                        Some(done) => json!({ "at": now, "done": done }),
+                        None => json!({ "at": now }),
+                    }),
                     now,
                 ));
             }

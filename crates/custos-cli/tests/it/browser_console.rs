@@ -631,3 +631,172 @@ fn staff_compare_published_policy_versions() {
     assert_eq!(status, 404);
     assert!(body.contains("does not exist"));
 }
+
+impl Setup {
+    /// Another person, created through the API; returns their subject id.
+    fn another(&self, name: &str, email: &str) -> String {
+        let body = format!(
+            r#"{{"records":[
+            {{"category":"user.name","value":"{name}","purpose":"account"}},
+            {{"category":"user.contact.email","value":"{email}","purpose":"account"}}
+        ]}}"#
+        );
+        let (status, reply) =
+            self.server
+                .call("POST", "/v1/subjects", Some(&self.admin), Some(&body));
+        assert_eq!(status, 201, "{reply}");
+        json(&reply)["subject"].as_str().unwrap().to_owned()
+    }
+
+    /// Whether the API says the subject is erased (410 Gone).
+    fn erased(&self, subject: &str) -> bool {
+        let (status, reply) = self.server.call(
+            "GET",
+            &format!("/v1/subjects/{subject}/export"),
+            Some(&self.admin),
+            None,
+        );
+        assert!(status == 200 || status == 410, "{status}: {reply}");
+        status == 410
+    }
+
+    /// The `request.fulfilled` notice of `request` in the file outbox, waiting
+    /// (bounded) for the delivery job, which runs every 5 s.
+    // A real child process's job: the one place these tests read real time.
+    #[allow(clippy::disallowed_methods)]
+    fn fulfilled_notice(&self, request: &str) -> serde_json::Value {
+        let dir = self.data.join("outbox").join("default");
+        let started = std::time::Instant::now();
+        loop {
+            let found = std::fs::read_dir(&dir).ok().and_then(|d| {
+                d.filter_map(Result::ok)
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .find(|v| {
+                        v["kind"] == "request.fulfilled" && v["payload"]["request"] == request
+                    })
+            });
+            if let Some(v) = found {
+                return v;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "no fulfilled notice for {request} in {}",
+                dir.display()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+}
+
+/// P0-16, P0-17 (issue 13.9): restricting, lifting and erasing from the subject's
+/// page, and fulfilling an erasure request, each take a confirmation page (no
+/// script) that acts on nothing; only the confirming POST acts. The erasure's
+/// confirmation names what is deleted and what the law keeps; the person's
+/// notice says they were erased.
+#[test]
+fn staff_restrict_lift_and_erase_a_person_only_after_confirming() {
+    let s = setup();
+    let other = s.another("Dominique Petit", "dominique.petit@example.fr");
+    let body = format!(r#"{{"right":"erasure","subject":"{other}","channel":"email"}}"#);
+    let (status, reply) = s
+        .server
+        .call("POST", "/v1/requests", Some(&s.admin), Some(&body));
+    assert_eq!(status, 201, "{reply}");
+    let request = json(&reply)["id"].as_str().unwrap().to_owned();
+    let (status, reply) = s.server.call(
+        "POST",
+        &format!("/v1/requests/{request}/actions"),
+        Some(&s.admin),
+        Some(r#"{"action":"verify"}"#),
+    );
+    assert_eq!(status, 200, "{reply}");
+    let Some(b) = Browser::start(&format!("http://{}", s.server.addr)) else {
+        return;
+    };
+    sign_in(&b, &s.admin);
+    let page = format!("/console/subjects/{}", s.subject);
+
+    // Restrict: the first POST only asks.
+    b.goto(&page);
+    assert!(
+        b.text_of("#subject-state").contains("Active"),
+        "{}",
+        b.text()
+    );
+    submit(&b, "#restrict");
+    assert!(
+        b.text_of("#confirm-heading")
+            .contains("Restrict processing"),
+        "{}",
+        b.text()
+    );
+    b.screenshot("console-confirm-restrict");
+    b.goto(&page);
+    assert!(
+        b.text_of("#subject-state").contains("Active"),
+        "nothing done yet"
+    );
+    submit(&b, "#restrict");
+    submit(&b, "#confirm");
+    assert_eq!(b.path(), page);
+    assert!(b.text().contains("Processing restricted"), "{}", b.text());
+    assert!(b.text_of("#subject-state").contains("Restricted"));
+    assert!(!b.exists("#restrict"));
+    // Lifted the same way.
+    submit(&b, "#lift-restriction");
+    assert!(
+        b.text_of("#confirm-heading")
+            .contains("Lift the restriction")
+    );
+    submit(&b, "#confirm");
+    assert!(b.text().contains("Restriction lifted"), "{}", b.text());
+    assert!(b.text_of("#subject-state").contains("Active"));
+
+    // Erase: the confirmation names what goes and what stays; nothing erased yet.
+    b.fill("#erase-reason", "Erasure asked by phone, ticket 2026-31");
+    submit(&b, "#erase");
+    assert_eq!(b.path(), format!("{page}/erase"));
+    let deleted = b.text_of("#confirm-deleted");
+    assert!(
+        deleted.contains("user.name")
+            && deleted.contains("user.contact.email")
+            && deleted.contains("user.contact.phone_number"),
+        "{deleted}"
+    );
+    assert!(b.exists("#confirm-kept"), "{}", b.text());
+    b.screenshot("console-confirm-erase");
+    assert!(!s.erased(&s.subject), "the first POST erased nothing");
+    submit(&b, "#confirm");
+    assert_eq!(b.path(), page);
+    assert!(b.text().contains("Erased:"), "{}", b.text());
+    assert!(b.text_of("#subject-state").contains("Erased"));
+    assert!(!b.exists("#erase") && !b.exists("#restrict"));
+    assert!(s.erased(&s.subject));
+
+    // Fulfilling an erasure request says it erases, and asks first.
+    b.goto(&format!("/console/requests/{request}"));
+    assert!(b.text_of("#fulfil-does").contains("erases"), "{}", b.text());
+    submit(&b, "#fulfil");
+    assert!(
+        b.text_of("#confirm-heading")
+            .contains("Fulfil the erasure request"),
+        "{}",
+        b.text()
+    );
+    assert!(b.text_of("#confirm-deleted").contains("user.name"));
+    assert_eq!(s.request(&request)["state"], "verified");
+    assert!(!s.erased(&other));
+    submit(&b, "#confirm");
+    assert_eq!(b.path(), format!("/console/requests/{request}"));
+    assert_eq!(b.text_of("#state"), "fulfilled");
+    assert!(b.text().contains("the person is erased"), "{}", b.text());
+    assert!(s.erased(&other));
+    // The person's notice says what was done.
+    let notice = s.fulfilled_notice(&request);
+    assert_eq!(notice["payload"]["done"]["what"], "erased", "{notice}");
+    assert!(
+        !notice.to_string().contains("Dominique"),
+        "no value of the person in the notice: {notice}"
+    );
+}

@@ -16,7 +16,9 @@ use custos_store::{
 };
 
 use super::consent::{ConsentAction, ConsentInput, needs_consent, objectable};
-use super::lifecycle::ErasureReceipt;
+use serde_json::{Value, json};
+
+use super::lifecycle::{ErasurePlan, ErasureReceipt};
 use super::{Actor, RequestCtx, Vault};
 use crate::consent::ConsentState;
 use crate::error::VaultError;
@@ -59,18 +61,33 @@ impl<S: Store + RequestStore + LifecycleStore + ConsentStore + RetentionStore> V
             None => None,
         };
         let can_fulfil = matches!(r.state, RequestState::Verified | RequestState::InProgress);
-        // What must be done before the notice says it is (the erasure comes after).
+        // What must be done before the notice says it is (the erasure comes after,
+        // so its notice carries the plan: what is kept and why, until when).
+        let mut done = None;
         if can_fulfil && let Some((subject, state)) = live {
             match r.right.as_str() {
-                "restriction" if state == SubjectState::Active => {
-                    self.restrict(actor, subject, ctx)?;
+                "restriction" => {
+                    if state == SubjectState::Active {
+                        self.restrict(actor, subject, ctx)?;
+                    }
+                    done = Some(json!({ "what": "restricted" }));
                 }
-                "objection" => self.object_to_all(actor, subject, ctx)?,
-                "consent_withdrawal" => self.withdraw_all(actor, subject, ctx)?,
+                "objection" => {
+                    self.object_to_all(actor, subject, ctx)?;
+                    done = Some(json!({ "what": "objected" }));
+                }
+                "consent_withdrawal" => {
+                    self.withdraw_all(actor, subject, ctx)?;
+                    done = Some(json!({ "what": "withdrawn" }));
+                }
+                "erasure" => {
+                    let plan = self.erasure_preview(actor, subject, ctx)?;
+                    done = Some(erased(&plan));
+                }
                 _ => {}
             }
         }
-        let view = self.act_on_request(actor, id, action, ctx)?;
+        let view = self.act_on_request_done(actor, id, action, ctx, done)?;
         let receipt = match (r.right.as_str(), live) {
             ("erasure", Some((subject, _))) => Some(self.erase(
                 actor,
@@ -147,4 +164,15 @@ impl<S: Store + RequestStore + LifecycleStore + ConsentStore + RetentionStore> V
         }
         Ok(())
     }
+}
+
+/// A fulfilled erasure's `done`: the kept categories with the law's ground and
+/// until when; names, grounds and dates from the policy, never a value.
+fn erased(plan: &ErasurePlan) -> Value {
+    let kept: Vec<Value> = plan
+        .kept
+        .iter()
+        .map(|k| json!({ "category": k.category, "reason": k.reason, "until": k.until }))
+        .collect();
+    json!({ "what": "erased", "kept": kept })
 }

@@ -100,6 +100,23 @@ pub struct ErasureReceipt {
     pub audit_seq: u64,
 }
 
+/// What an erasure deletes and keeps: categories only, with the law that keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErasurePlan {
+    /// Categories whose records are deleted.
+    pub deleted: Vec<String>,
+    pub kept: Vec<KeptCategory>,
+}
+
+/// A record an erasure keeps: the purpose holding it, why, until when.
+type ToHold<'r> = (&'r Record, String, String, Option<Timestamp>);
+
+/// An erasure planned: the records to re-seal under the hold key, and the outcome.
+struct Planned<'r> {
+    to_hold: Vec<ToHold<'r>>,
+    outcome: ErasurePlan,
+}
+
 /// A held record, opened for a purpose allowed during restriction.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HeldValue {
@@ -572,15 +589,126 @@ impl<S: Store + LifecycleStore + custos_store::RetentionStore> Vault<S> {
         let sid = subject.to_string();
         let now = self.clock.now();
         let records = self.store.subject_records(&actor.tenant, subject)?;
-        // Staff's legal holds in force (legal claims) keep what they cover; a legal
-        // obligation keeps only what was collected for it (issue 13.8).
+        let plan = self.plan_erasure(actor, policy, subject, &records, now)?;
+        let mut held = Vec::with_capacity(plan.to_hold.len());
+        if !plan.to_hold.is_empty() {
+            let dek = self.subject_key(&actor.tenant, row)?;
+            let hold_key = self.keys.hold_key(tenant)?;
+            for (r, purpose, why, until) in &plan.to_hold {
+                let aad = Aad::new(tenant, &sid, &r.category, &r.id.to_string())?;
+                let plain = open(&dek, &aad, &r.ciphertext)?;
+                held.push(HeldRecord {
+                    id: r.id,
+                    subject,
+                    category: r.category.clone(),
+                    ciphertext: seal(&hold_key, &aad, &plain)?,
+                    purpose: r.purpose.clone(),
+                    source: r.source.clone(),
+                    collected_at: r.collected_at,
+                    held_for: purpose.clone(),
+                    reason: why.clone(),
+                    held_at: now,
+                    until: *until,
+                });
+            }
+        }
+        let ErasurePlan { deleted, kept } = plan.outcome;
+        let mut audit = self.audit(actor, ctx, "erase");
+        audit.subject = Some(subject);
+        audit.outcome = Outcome::Allow;
+        audit.categories = records
+            .iter()
+            .map(|r| r.category.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        // The staff's free-text reason may name the person: it goes to the receipt,
+        // not to the audit log, which carries names of categories only.
+        audit.reason = format!(
+            "erased: {} categor(ies) deleted, kept under legal hold: [{}]",
+            deleted.len(),
+            kept.iter()
+                .map(|k| k.category.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let expected: Vec<RecordId> = records.iter().map(|r| r.id).collect();
+        let erasure = Erasure {
+            tenant: &actor.tenant,
+            subject,
+            expected_records: &expected,
+            held: &held,
+            at: now,
+            audit: &audit,
+        };
+        match self.store.erase_subject(&erasure) {
+            Ok(a) => Ok(ErasureReceipt {
+                subject,
+                erased_at: now,
+                reason: reason.to_owned(),
+                deleted,
+                kept,
+                audit_seq: a.seq,
+            }),
+            Err(StoreError::Conflict(_)) => Err(VaultError::Internal(RACE.into())),
+            Err(StoreError::NotFound(_)) => Err(VaultError::SubjectErased),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// What erasing `subject` now would delete and keep, without changing
+    /// anything: the console's confirmation and the fulfilled erasure's notice
+    /// show it before the erasure runs. Admin keys only; category names, policy
+    /// grounds and dates, never a value.
+    pub fn erasure_preview(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        ctx: &RequestCtx,
+    ) -> Result<ErasurePlan, VaultError> {
+        // Refusals are audited under their own name: a preview erases nothing.
+        self.require_admin(actor, ctx, "erasure_preview", subject)?;
+        let row = self.live_subject(actor, ctx, "erasure_preview", subject)?;
+        let policy = self.policy(&actor.tenant)?;
+        let records = self.store.subject_records(&actor.tenant, row.id)?;
+        let plan = self.plan_erasure(actor, &policy, row.id, &records, self.clock.now())?;
+        Ok(plan.outcome)
+    }
+
+    /// A subject's lifecycle state (`None`: no such subject in the tenant), for
+    /// the console to offer the actions the state allows. Admin keys only.
+    pub fn subject_state(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        ctx: &RequestCtx,
+    ) -> Result<Option<SubjectState>, VaultError> {
+        self.require_admin(actor, ctx, "subject_state", subject)?;
+        Ok(self
+            .store
+            .subject(&actor.tenant, subject)?
+            .map(|row| row.state))
+    }
+
+    /// The one planning of an erasure (shared by [`Vault::erase`] and
+    /// [`Vault::erasure_preview`], so the confirmation shows what the erasure does):
+    /// staff's legal holds in force (legal claims) keep what they cover; a legal
+    /// obligation keeps only what was collected for it (issue 13.8).
+    fn plan_erasure<'r>(
+        &self,
+        actor: &Actor,
+        policy: &ActivePolicy,
+        subject: SubjectId,
+        records: &'r [Record],
+        now: Timestamp,
+    ) -> Result<Planned<'r>, VaultError> {
         let holds: Vec<custos_store::LegalHold> = self
             .store
             .legal_holds(&actor.tenant, Some(subject))?
             .into_iter()
             .filter(|h| h.until.is_none_or(|u| u > now))
             .collect();
-        let to_hold: Vec<(&Record, String, String, Option<Timestamp>)> = records
+        let to_hold: Vec<ToHold<'r>> = records
             .iter()
             .filter_map(|r| {
                 let claim = holds
@@ -609,29 +737,7 @@ impl<S: Store + LifecycleStore + custos_store::RetentionStore> Vault<S> {
                 }
             })
             .collect();
-        let mut held = Vec::with_capacity(to_hold.len());
-        if !to_hold.is_empty() {
-            let dek = self.subject_key(&actor.tenant, row)?;
-            let hold_key = self.keys.hold_key(tenant)?;
-            for (r, purpose, why, until) in &to_hold {
-                let aad = Aad::new(tenant, &sid, &r.category, &r.id.to_string())?;
-                let plain = open(&dek, &aad, &r.ciphertext)?;
-                held.push(HeldRecord {
-                    id: r.id,
-                    subject,
-                    category: r.category.clone(),
-                    ciphertext: seal(&hold_key, &aad, &plain)?,
-                    purpose: r.purpose.clone(),
-                    source: r.source.clone(),
-                    collected_at: r.collected_at,
-                    held_for: purpose.clone(),
-                    reason: why.clone(),
-                    held_at: now,
-                    until: *until,
-                });
-            }
-        }
-        let held_ids: BTreeSet<RecordId> = held.iter().map(|h| h.id).collect();
+        let held_ids: BTreeSet<RecordId> = to_hold.iter().map(|(r, ..)| r.id).collect();
         let deleted: Vec<String> = records
             .iter()
             .filter(|r| !held_ids.contains(&r.id))
@@ -640,60 +746,29 @@ impl<S: Store + LifecycleStore + custos_store::RetentionStore> Vault<S> {
             .into_iter()
             .collect();
         let mut kept: BTreeMap<String, KeptCategory> = BTreeMap::new();
-        for h in &held {
+        for (r, held_for, reason, until) in &to_hold {
             let k = kept
-                .entry(h.category.clone())
+                .entry(r.category.clone())
                 .or_insert_with(|| KeptCategory {
-                    category: h.category.clone(),
-                    held_for: h.held_for.clone(),
-                    reason: h.reason.clone(),
-                    until: h.until,
+                    category: r.category.clone(),
+                    held_for: held_for.clone(),
+                    reason: reason.clone(),
+                    until: *until,
                     records: 0,
                 });
             k.records += 1;
-            k.until = match (k.until, h.until) {
+            k.until = match (k.until, *until) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 _ => None,
             };
         }
-        let mut audit = self.audit(actor, ctx, "erase");
-        audit.subject = Some(subject);
-        audit.outcome = Outcome::Allow;
-        audit.categories = records
-            .iter()
-            .map(|r| r.category.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        // The staff's free-text reason may name the person: it goes to the receipt,
-        // not to the audit log, which carries names of categories only.
-        audit.reason = format!(
-            "erased: {} categor(ies) deleted, kept under legal hold: [{}]",
-            deleted.len(),
-            kept.keys().cloned().collect::<Vec<_>>().join(", ")
-        );
-        let expected: Vec<RecordId> = records.iter().map(|r| r.id).collect();
-        let erasure = Erasure {
-            tenant: &actor.tenant,
-            subject,
-            expected_records: &expected,
-            held: &held,
-            at: now,
-            audit: &audit,
-        };
-        match self.store.erase_subject(&erasure) {
-            Ok(a) => Ok(ErasureReceipt {
-                subject,
-                erased_at: now,
-                reason: reason.to_owned(),
+        Ok(Planned {
+            to_hold,
+            outcome: ErasurePlan {
                 deleted,
                 kept: kept.into_values().collect(),
-                audit_seq: a.seq,
-            }),
-            Err(StoreError::Conflict(_)) => Err(VaultError::Internal(RACE.into())),
-            Err(StoreError::NotFound(_)) => Err(VaultError::SubjectErased),
-            Err(e) => Err(e.into()),
-        }
+            },
+        })
     }
 
     /// The records kept after a subject's erasure, for a purpose allowed during

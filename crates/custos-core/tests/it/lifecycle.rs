@@ -681,3 +681,80 @@ fn erasing_a_subject_without_held_categories_keeps_nothing() {
         Err(VaultError::SubjectErased)
     ));
 }
+
+/// P0-17 (issue 13.9): the confirmation's preview changes nothing and is what the
+/// erasure does; fulfilling the erasure request erases and the person's notice
+/// says so, naming what the law keeps and until when (categories, never values).
+#[test]
+fn a_fulfilled_erasure_tells_the_person_what_was_erased_and_what_the_law_keeps() {
+    use custos_store::RequestStore;
+    let p = plume();
+    let ctx = RequestCtx::default();
+    let alice = p.customer("alice@example.com", "Alice Martin");
+    assert!(matches!(
+        p.vault.erasure_preview(&p.sales(), alice, &ctx),
+        Err(VaultError::PurposeNotPermitted { .. })
+    ));
+    let plan = p.vault.erasure_preview(&p.staff(), alice, &ctx).unwrap();
+    assert_eq!(
+        plan.deleted,
+        vec![
+            "user.contact.email",
+            "user.contact.phone_number",
+            "user.name"
+        ]
+    );
+    let kept: Vec<&str> = plan.kept.iter().map(|k| k.category.as_str()).collect();
+    assert_eq!(
+        kept,
+        vec!["user.financial.invoice", "user.financial.payment_reference"]
+    );
+    assert_eq!(
+        p.vault.subject_state(&p.staff(), alice, &ctx).unwrap(),
+        Some(SubjectState::Active),
+        "a preview erases nothing"
+    );
+
+    let req = p
+        .vault
+        .open_request(
+            &p.staff(),
+            &NewRequest {
+                right: Right::Erasure,
+                subject: Some(alice),
+                jurisdiction: None,
+                channel: "email".into(),
+                on_behalf_of: None,
+            },
+            &ctx,
+        )
+        .unwrap();
+    for action in [RequestAction::Verify, RequestAction::Fulfil] {
+        p.vault.act(&p.staff(), req.id, &action, &ctx).unwrap();
+    }
+    assert_eq!(
+        p.vault.subject_state(&p.staff(), alice, &ctx).unwrap(),
+        Some(SubjectState::Erased)
+    );
+    let notice = p
+        .store
+        .due_outbox(&p.tenant, p.clock.now(), 50)
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == "request.fulfilled")
+        .expect("the fulfilled notice");
+    let payload: Value = serde_json::from_str(&notice.payload).unwrap();
+    assert_eq!(payload["done"]["what"], "erased", "{payload}");
+    assert_eq!(
+        payload["done"]["kept"][0]["category"],
+        "user.financial.invoice"
+    );
+    // No value of the person in the notice.
+    for value in ["Alice", "alice@example.com", "pay_7Hq2Zr81", "F-2026-0042"] {
+        assert!(!notice.payload.contains(value), "{}", notice.payload);
+    }
+    let (_, body) = custos_core::notices::render(&notice.kind, &notice.payload).unwrap();
+    assert!(body.contains("Your data was erased."), "{body}");
+    assert!(body.contains("- user.financial.invoice: "), "{body}");
+    assert!(body.contains("L123-22"), "{body}");
+}

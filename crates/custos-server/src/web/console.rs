@@ -12,6 +12,7 @@
 mod contracts;
 mod holds;
 mod incidents;
+mod lifecycle;
 mod reports;
 mod requests;
 mod subjects;
@@ -48,6 +49,15 @@ pub fn routes<S: Backend>() -> Router<Arc<AppState<S>>> {
         .route("/console/holds", get(holds::list::<S>))
         .route("/console/subjects/{id}", get(subjects::page::<S>))
         .route("/console/subjects/{id}/holds", post(holds::place::<S>))
+        .route(
+            "/console/subjects/{id}/restrict",
+            post(lifecycle::restrict::<S>),
+        )
+        .route(
+            "/console/subjects/{id}/lift-restriction",
+            post(lifecycle::lift_restriction::<S>),
+        )
+        .route("/console/subjects/{id}/erase", post(lifecycle::erase::<S>))
         .route(
             "/console/subjects/{id}/holds/{hold}/lift",
             post(holds::lift::<S>),

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use custos_core::VaultError;
 use custos_core::rights::{RequestAction, RequestView};
+use custos_core::vault::Actor;
 use custos_store::Uuid;
 use serde::Deserialize;
 
@@ -17,8 +18,8 @@ use super::{
     St, Who, admin_page, admin_post, ctx, internal, not_found, problems_text, role_page,
     sign_in_page, task_failed, visit, who,
 };
-use crate::web::{Chrome, blocking, day, render};
-use crate::{Backend, RequestId};
+use crate::web::{Chrome, Visit, blocking, day, render};
+use crate::{AppState, Backend, RequestId};
 
 /// A deadline as a flag: class and words.
 pub(super) fn flag(r: &RequestView) -> (&'static str, &'static str) {
@@ -141,7 +142,25 @@ struct RequestPage {
     can_extend: bool,
     can_reject: bool,
     can_instruct: bool,
+    /// What fulfilling performs, said next to the button (P0-17).
+    fulfil_does: Option<&'static str>,
     error: Option<String>,
+}
+
+/// What fulfilling a request of `right` does besides closing it (issue 13.9).
+fn fulfil_does(right: &str) -> Option<&'static str> {
+    match right {
+        "erasure" => Some(
+            "Fulfilling erases this person (you confirm on the next page); the notice \
+             tells them what the law keeps.",
+        ),
+        "restriction" => Some("Fulfilling restricts processing of this person's data."),
+        "objection" => {
+            Some("Fulfilling records an objection to every purpose the person may object to.")
+        }
+        "consent_withdrawal" => Some("Fulfilling withdraws every consent the person gave."),
+        _ => None,
+    }
 }
 
 fn request_page(chrome: Chrome, r: &RequestView, error: Option<String>) -> RequestPage {
@@ -163,6 +182,7 @@ fn request_page(chrome: Chrome, r: &RequestView, error: Option<String>) -> Reque
         can_extend: open && st != "routed" && r.extended_until.is_none(),
         can_reject: open && st != "routed",
         can_instruct: st == "routed",
+        fulfil_does: fulfil_does(&r.right),
         error,
     }
 }
@@ -209,6 +229,9 @@ pub struct ActForm {
     controller_reference: String,
     #[serde(default)]
     instruction: String,
+    /// `yes` on the confirmation of a fulfilment that erases.
+    #[serde(default)]
+    confirm: String,
 }
 
 /// `POST /console/requests/{id}`: one action; refusals are shown on the page.
@@ -256,11 +279,17 @@ pub async fn act<S: Backend>(
             return super::error_page(&state, &mut v, StatusCode::BAD_REQUEST, "Unknown action.");
         }
     };
-    let st = Arc::clone(&state);
     let c = ctx(rid);
+    if matches!(action, RequestAction::Fulfil)
+        && form.confirm != "yes"
+        && let Some(page) = erasure_to_confirm(&state, &mut v, &actor, id, c.clone()).await
+    {
+        return page;
+    }
+    let st = Arc::clone(&state);
     let result = blocking(move || {
-        match st.vault.act(&actor, id, &action, &c) {
-            Ok(view) => Ok(Ok(view)),
+        match st.vault.act_performing(&actor, id, &action, &c) {
+            Ok((_, erased)) => Ok(Ok(erased)),
             // Refused: show the request as it is, with why.
             Err(e @ VaultError::Invalid(_)) => st
                 .vault
@@ -271,8 +300,18 @@ pub async fn act<S: Backend>(
     })
     .await;
     match result {
-        Some(Ok(Ok(_))) => {
-            v.flash(&state, done);
+        Some(Ok(Ok(erased))) => {
+            match erased {
+                Some(receipt) => {
+                    // As the privacy center's deletion does: nothing left to show them.
+                    state.sessions.end_subject(receipt.subject);
+                    v.flash(
+                        &state,
+                        "Request fulfilled: the person is erased and told what the law keeps.",
+                    );
+                }
+                None => v.flash(&state, done),
+            }
             v.see_other(&format!("/console/requests/{id}"))
         }
         Some(Ok(Err((view, e)))) => {
@@ -283,6 +322,56 @@ pub async fn act<S: Backend>(
         Some(Err(VaultError::RequestNotFound)) => not_found(&state, &mut v, "request"),
         Some(Err(e)) => internal(&state, &mut v, &e),
         None => task_failed(&state, &mut v),
+    }
+}
+
+/// Fulfilling an erasure request erases the person: the confirmation page (what
+/// is deleted, what the law keeps) when the request is one that will erase now;
+/// `None` when fulfilling erases nobody (no live subject, another right, or a
+/// state that cannot be fulfilled: the engine then says why).
+async fn erasure_to_confirm<S: Backend>(
+    state: &Arc<AppState<S>>,
+    v: &mut Visit,
+    actor: &Actor,
+    id: Uuid,
+    c: custos_core::vault::RequestCtx,
+) -> Option<Response> {
+    let st = Arc::clone(state);
+    let a = actor.clone();
+    let plan = blocking(move || {
+        let r = st.vault.request_view(&a.tenant, id)?;
+        let subject = match r.subject {
+            Some(s) if r.right == "erasure" && matches!(r.state, "verified" | "in_progress") => s,
+            _ => return Ok(None),
+        };
+        match st.vault.erasure_preview(&a, subject, &c) {
+            Ok(plan) => Ok(Some((subject, plan))),
+            Err(VaultError::SubjectErased | VaultError::SubjectNotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    })
+    .await;
+    match plan {
+        Some(Ok(Some((subject, plan)))) => {
+            let chrome = v.chrome(state, "Confirm the erasure");
+            let back = format!("/console/requests/{id}");
+            let mut page = super::lifecycle::erasure_confirmation(
+                chrome,
+                subject,
+                &plan,
+                back.clone(),
+                back,
+                vec![("action".into(), "fulfil".into())],
+            );
+            page.nav = "queue";
+            page.heading = format!("Fulfil the erasure request: erase subject {subject}?");
+            page.button = "Fulfil and erase".into();
+            Some(v.finish(render(StatusCode::OK, &page)))
+        }
+        Some(Ok(None)) => None,
+        Some(Err(VaultError::RequestNotFound)) => Some(not_found(state, v, "request")),
+        Some(Err(e)) => Some(internal(state, v, &e)),
+        None => Some(task_failed(state, v)),
     }
 }
 

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use custos_core::VaultError;
 use custos_core::vault::Actor;
-use custos_store::SubjectId;
+use custos_store::{SubjectId, SubjectState};
 use serde::Deserialize;
 
 use super::holds::{HoldRow, sorted_rows, subject_id};
@@ -27,6 +27,10 @@ struct SubjectPage {
     subject: String,
     requests: Vec<Row>,
     holds: Vec<HoldRow>,
+    /// The lifecycle state (`None`: unknown to the tenant): which actions apply.
+    state: Option<SubjectState>,
+    /// A live subject: the erase form applies.
+    erasable: bool,
     error: Option<String>,
 }
 
@@ -44,11 +48,12 @@ pub(super) async fn render_subject<S: Backend>(
     let data = blocking(move || {
         let requests = st.vault.request_queue(&a.tenant)?;
         let holds = st.vault.legal_holds(&a, Some(subject))?;
-        Ok::<_, VaultError>((requests, holds))
+        let state = st.vault.subject_state(&a, subject, &ctx(None))?;
+        Ok::<_, VaultError>((requests, holds, state))
     })
     .await;
     match data {
-        Some(Ok((requests, holds))) => {
+        Some(Ok((requests, holds, subject_state))) => {
             let now = state.vault.now();
             let chrome = v.chrome(state, "Subject");
             v.finish(render(
@@ -63,6 +68,8 @@ pub(super) async fn render_subject<S: Backend>(
                         .map(row)
                         .collect(),
                     holds: sorted_rows(&holds, now),
+                    state: subject_state,
+                    erasable: subject_state.is_some_and(|s| s != SubjectState::Erased),
                     error,
                 },
             ))
