@@ -176,6 +176,21 @@ async fn admin_post<S: Backend, F: super::Csrf>(
     }
 }
 
+/// An admin's form about one subject (`/console/subjects/{id}/…`): the checks of
+/// [`admin_post`], then the subject id from the path (its page when unknown).
+async fn admin_subject_post<S: Backend, F: super::Csrf>(
+    state: &Arc<AppState<S>>,
+    headers: &HeaderMap,
+    id: &str,
+    form: Result<Form<F>, FormRejection>,
+) -> Result<(Visit, Actor, F, custos_store::SubjectId), Response> {
+    let (mut v, actor, form) = admin_post(state, headers, form).await?;
+    match holds::subject_id(id) {
+        Some(subject) => Ok((v, actor, form, subject)),
+        None => Err(not_found(state, &mut v, "subject")),
+    }
+}
+
 // ---- errors ---------------------------------------------------------------------
 
 #[derive(Template)]

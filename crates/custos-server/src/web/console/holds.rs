@@ -12,7 +12,9 @@ use custos_core::VaultError;
 use custos_store::{LegalHold, SubjectId, Timestamp, Uuid};
 use serde::Deserialize;
 
-use super::{St, admin_page, admin_post, ctx, internal, not_found, task_failed};
+use super::{
+    St, admin_page, admin_post, admin_subject_post, ctx, internal, not_found, task_failed,
+};
 use crate::web::{Chrome, blocking, day, render};
 use crate::{Backend, RequestId};
 
@@ -115,12 +117,10 @@ pub async fn place<S: Backend>(
     rid: Option<axum::Extension<RequestId>>,
     form: Result<Form<PlaceForm>, FormRejection>,
 ) -> Response {
-    let (mut v, actor, form) = match admin_post(&state, &headers, form).await {
+    let (mut v, actor, form, subject) = match admin_subject_post(&state, &headers, &id, form).await
+    {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(subject) = subject_id(&id) else {
-        return not_found(&state, &mut v, "subject");
     };
     let back = format!("/console/subjects/{subject}");
     let Some(until) = parse_until(&form.until) else {

@@ -17,9 +17,8 @@ use custos_core::vault::lifecycle::ErasurePlan;
 use custos_store::SubjectId;
 use serde::Deserialize;
 
-use super::holds::subject_id;
 use super::subjects::render_subject;
-use super::{St, admin_post, ctx, internal, not_found, problems_text, task_failed};
+use super::{St, admin_subject_post, ctx, internal, not_found, problems_text, task_failed};
 use crate::web::{Chrome, Visit, blocking, day, render};
 use crate::{AppState, Backend, RequestId};
 
@@ -153,12 +152,10 @@ async fn restriction<S: Backend>(
     form: Result<Form<ConfirmForm>, FormRejection>,
     what: Restriction,
 ) -> Response {
-    let (mut v, actor, form) = match admin_post(&state, &headers, form).await {
+    let (mut v, actor, form, subject) = match admin_subject_post(&state, &headers, &id, form).await
+    {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(subject) = subject_id(&id) else {
-        return not_found(&state, &mut v, "subject");
     };
     let back = format!("/console/subjects/{subject}");
     let (path, heading, explain, button, done) = match what {
@@ -226,12 +223,10 @@ pub async fn erase<S: Backend>(
     rid: Option<axum::Extension<RequestId>>,
     form: Result<Form<EraseForm>, FormRejection>,
 ) -> Response {
-    let (mut v, actor, form) = match admin_post(&state, &headers, form).await {
+    let (mut v, actor, form, subject) = match admin_subject_post(&state, &headers, &id, form).await
+    {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(subject) = subject_id(&id) else {
-        return not_found(&state, &mut v, "subject");
     };
     let back = format!("/console/subjects/{subject}");
     let st = Arc::clone(&state);
