@@ -953,8 +953,24 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<()> {
     if store.tenant(&t)?.is_none() {
         return Err(InputError(format!("no tenant `{t}` in this database")).into());
     }
-    let file = File::create(&args.output)
-        .map_err(|e| InputError(format!("cannot create {}: {e}", args.output.display())))?;
+    // The archive holds every person's sealed data and the tenant's records: owner
+    // only, also when it replaces an older file with wider permissions.
+    let file = {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let cannot = |e: std::io::Error| {
+            InputError(format!("cannot create {}: {e}", args.output.display()))
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&args.output)
+            .map_err(cannot)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(cannot)?;
+        file
+    };
     let mut writer = Writer {
         out: BufWriter::new(file),
         tenant: t.clone(),

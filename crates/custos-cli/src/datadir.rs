@@ -264,7 +264,7 @@ impl custos_store::ContractStore for AnyStore {
 impl VerificationStore for AnyStore {
     delegate! {
         fn create_challenge(&self, tenant: &TenantId, challenge: &Challenge, outbox: &[OutboxMessage], audit: &AuditDraft) -> StoreResult<AuditRef>;
-        fn queue_unaddressed(&self, tenant: &TenantId, outbox: &[OutboxMessage], audit: &AuditDraft) -> StoreResult<AuditRef>;
+        fn queue_unaddressed(&self, tenant: &TenantId, outbox: &[OutboxMessage], purge_before: Timestamp, audit: &AuditDraft) -> StoreResult<AuditRef>;
         fn challenge(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<Challenge>>;
         fn challenges_since(&self, tenant: &TenantId, subject: SubjectId, since: Timestamp) -> StoreResult<u32>;
         fn record_attempt(&self, tenant: &TenantId, challenge: &Challenge, expected_attempts: u32, audit: &AuditDraft) -> StoreResult<AuditRef>;

@@ -78,6 +78,9 @@ pub struct ServeArgs {
     /// kept-alive connection stays open).
     #[arg(long, env = "CUSTOS_HEADER_READ_TIMEOUT", default_value_t = 10)]
     pub header_read_timeout: u64,
+    /// Seconds a client has to send a request's body, counted from its headers.
+    #[arg(long, env = "CUSTOS_BODY_READ_TIMEOUT", default_value_t = 30)]
+    pub body_read_timeout: u64,
     /// Connections one client address may hold at once (not applied with
     /// --client-ip-header: all connections then come from the proxy).
     #[arg(long, env = "CUSTOS_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
@@ -230,6 +233,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .transpose()?;
     let conn_limits = custos_server::ConnLimits {
         header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout.max(1)),
+        body_read_timeout: std::time::Duration::from_secs(args.body_read_timeout.max(1)),
         per_client: client_ip_header
             .is_none()
             .then_some(args.max_connections_per_client.max(1)),

@@ -21,6 +21,9 @@ use crate::vault::{Actor, RequestCtx, Vault};
 pub const CODE_TTL_MINUTES: i64 = 10;
 pub const MAX_ATTEMPTS: u32 = 5;
 pub const MAX_PER_HOUR: u32 = 5;
+/// Codes per subject per hour through privacy-center sign-ins: a cap on mail, not
+/// the per-client bound (see [`Vault::start_sign_in`]).
+pub const SIGN_IN_MAX_PER_HOUR: u32 = 20;
 /// The outbox kind that carries a code.
 pub const CODE_KIND: &str = "verification.code";
 
@@ -122,6 +125,20 @@ impl<S: Store + RequestStore + VerificationStore + custos_store::LifecycleStore>
         category: &str,
         ctx: &RequestCtx,
     ) -> Result<Started, VaultError> {
+        self.send_code(actor, subject, category, Uuid::now_v7(), MAX_PER_HOUR, ctx)
+    }
+
+    /// One code as challenge `id`, unless the subject has had `budget` codes in the
+    /// last hour.
+    fn send_code(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        category: &str,
+        id: Uuid,
+        budget: u32,
+        ctx: &RequestCtx,
+    ) -> Result<Started, VaultError> {
         let policy = self.policy(&actor.tenant)?;
         let is_contact = policy.policy.category.get(category).is_some_and(|c| {
             c.lookup
@@ -163,12 +180,11 @@ impl<S: Store + RequestStore + VerificationStore + custos_store::LifecycleStore>
         if self
             .store
             .challenges_since(&actor.tenant, subject, hour_ago)?
-            >= MAX_PER_HOUR
+            >= budget
         {
             return Err(VaultError::TooManyAttempts);
         }
         let code = six_digits()?;
-        let id = Uuid::now_v7();
         let expires_at = now
             .checked_add(jiff::SignedDuration::from_mins(CODE_TTL_MINUTES))
             .map_err(|_| VaultError::Internal("time out of range".into()))?;
@@ -197,44 +213,66 @@ impl<S: Store + RequestStore + VerificationStore + custos_store::LifecycleStore>
         })
     }
 
-    /// A privacy-center sign-in for the address a person typed: a code to the subject
-    /// holding it, or the same work for an address that matches nobody (keyed hash of
-    /// a fresh code, an outbox message to nowhere, an audit entry), so neither the
-    /// answer nor the server's effort tells whether someone is a customer (issue 17.5).
-    /// The subject's hourly budget of codes ([`MAX_PER_HOUR`]) spent: nothing is sent
-    /// and `None` comes back, as for an unknown address — never an error the page
-    /// would have to show differently.
+    /// A privacy-center sign-in for the address a person typed, as challenge
+    /// `challenge` (drawn by the caller, so it can answer before this work ends): a
+    /// code to the subject holding the address, or the same work for an address that
+    /// matches nobody, an erased person's, or one whose hourly budget is spent (keyed
+    /// hash of a fresh code, an outbox message to nowhere, an audit entry), so neither
+    /// the answer nor the server's effort tells whether someone is a customer (issue
+    /// 17.5). The budget here is [`SIGN_IN_MAX_PER_HOUR`]: each client is already held
+    /// to a few codes per address by the server's limits, so this bound only caps the
+    /// mail a crowd of clients can send one person, and a few probing clients cannot
+    /// spend it and lock the person out.
     pub fn start_sign_in(
         &self,
         tenant: &TenantId,
         contact: &str,
+        challenge: Uuid,
         ctx: &RequestCtx,
-    ) -> Result<Option<Uuid>, VaultError> {
+    ) -> Result<(), VaultError> {
         let actor = crate::self_service::privacy_center_actor(tenant);
         let category = match self.find_by_contact(tenant, contact, ctx)? {
             Some((subject, category)) => {
-                match self.start_verification(&actor, subject, &category, ctx) {
-                    Ok(started) => return Ok(Some(started.challenge)),
-                    Err(VaultError::TooManyAttempts) => return Ok(None),
-                    // Erased, or no longer holding the contact: as unknown.
-                    Err(VaultError::SubjectNotFound | VaultError::Invalid(_)) => category,
+                match self.send_code(
+                    &actor,
+                    subject,
+                    &category,
+                    challenge,
+                    SIGN_IN_MAX_PER_HOUR,
+                    ctx,
+                ) {
+                    Ok(_) => return Ok(()),
+                    // Out of codes for the hour, erased, or no longer holding the
+                    // contact: as unknown.
+                    Err(
+                        VaultError::TooManyAttempts
+                        | VaultError::SubjectNotFound
+                        | VaultError::Invalid(_),
+                    ) => category,
                     Err(e) => return Err(e),
                 }
             }
             None => "unknown".to_owned(),
         };
         let now = self.clock.now();
-        let id = Uuid::now_v7();
         let expires_at = now
             .checked_add(jiff::SignedDuration::from_mins(CODE_TTL_MINUTES))
             .map_err(|_| VaultError::Internal("time out of range".into()))?;
         // Drawn and hashed as for a real challenge, then dropped: equal work, nothing kept.
-        let _ = self.code_hash(tenant, id, &six_digits()?)?;
-        let message = code_message(None, id, &category, None, expires_at, now);
+        let _ = self.code_hash(tenant, challenge, &six_digits()?)?;
+        // Closed as it is written: it never waits in the delivery queue ahead of a
+        // real code, and goes with the next decoy written an hour later.
+        let mut message = code_message(None, challenge, &category, None, expires_at, now);
+        message.delivered_at = Some(now);
+        message.last_error = Some("no recipient".into());
+        let purge_before = now
+            .checked_sub(jiff::SignedDuration::from_hours(1))
+            .unwrap_or(now);
         let mut audit = self.audit(&actor, ctx, "verification.unaddressed");
-        audit.reason = format!("challenge {id}: the address matched no subject");
-        self.store.queue_unaddressed(tenant, &[message], &audit)?;
-        Ok(None)
+        audit.reason = format!("challenge {challenge}: the address matched no subject");
+        self.store
+            .queue_unaddressed(tenant, &[message], purge_before, &audit)?;
+        Ok(())
     }
 
     /// Checks a code. A wrong code spends an attempt; an expired, used-up or consumed
@@ -246,10 +284,16 @@ impl<S: Store + RequestStore + VerificationStore + custos_store::LifecycleStore>
         code: &str,
         ctx: &RequestCtx,
     ) -> Result<Checked, VaultError> {
-        let mut c = self
-            .store
-            .challenge(&actor.tenant, challenge)?
-            .ok_or(VaultError::BadToken)?;
+        let Some(mut c) = self.store.challenge(&actor.tenant, challenge)? else {
+            // A sign-in for an address that matched nobody ends here: the same hash
+            // and the same kind of write as a wrong guess, so timing does not tell.
+            let _ = self.code_hash(&actor.tenant, challenge, code)?;
+            let mut audit = self.audit(actor, ctx, "verification.checked");
+            audit.outcome = Outcome::Deny;
+            audit.reason = format!("challenge {challenge}: no such challenge");
+            self.store.append_audit(&actor.tenant, &audit)?;
+            return Err(VaultError::BadToken);
+        };
         let now = self.clock.now();
         if c.consumed_at.is_some() || c.attempts >= MAX_ATTEMPTS || now > c.expires_at {
             return Ok(Checked {

@@ -1,11 +1,14 @@
 //! Accepting connections (plain and TLS): each connection's client address is handed
 //! to the application (`ConnectInfo`), a client that does not send a request head in
-//! time is cut off, and one client address holds only so many connections at once
-//! (issue 17.11). A slow or idle connection costs a task and a socket; these bounds
+//! time is cut off, as is one whose request body does not arrive whole in time, and
+//! one client address holds only so many connections at once (issue 17.11). A slow or idle connection costs a task and a socket; these bounds
 //! keep one client from holding enough of them to starve everyone else.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -29,6 +32,9 @@ pub struct ConnLimits {
     pub total: usize,
     /// A TLS handshake must end within this.
     pub handshake_timeout: Duration,
+    /// A request's body must have arrived whole within this after its head: a
+    /// client trickling a body byte by byte holds its connection no longer.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for ConnLimits {
@@ -38,6 +44,7 @@ impl Default for ConnLimits {
             per_client: Some(64),
             total: 10_000,
             handshake_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -81,6 +88,53 @@ impl Drop for Slot {
                 o.per_client.remove(&self.ip);
             }
         }
+    }
+}
+
+/// A request body that must arrive whole before `due`. Past it, reading fails: the
+/// handler answers with an error and the connection is closed, since its body was
+/// never read to the end.
+struct Deadline {
+    inner: hyper::body::Incoming,
+    due: Pin<Box<tokio::time::Sleep>>,
+}
+
+/// The error a body past its deadline reads as.
+#[derive(Debug)]
+struct BodyTooSlow;
+
+impl std::fmt::Display for BodyTooSlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body did not arrive in time")
+    }
+}
+
+impl std::error::Error for BodyTooSlow {}
+
+impl hyper::body::Body for Deadline {
+    type Data = axum::body::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|r| r.map_err(Into::into)));
+        }
+        match this.due.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTooSlow)))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -131,8 +185,15 @@ pub async fn serve_connections(
             continue;
         };
         let app = app.clone();
+        let body_read_timeout = limits.body_read_timeout;
         let service = hyper_util::service::TowerToHyperService::new(app.map_request(
-            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            move |req: axum::http::Request<hyper::body::Incoming>| {
+                let mut req = req.map(|body| {
+                    axum::body::Body::new(Deadline {
+                        inner: body,
+                        due: Box::pin(tokio::time::sleep(body_read_timeout)),
+                    })
+                });
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req
             },

@@ -116,9 +116,9 @@ pub struct EdgeLimits {
     /// one every 30 s.
     pub sign_in: RateLimiter,
     /// Sign-ins for one typed address from one client: 2 at once, then one every
-    /// 30 minutes — fewer than a person's hourly budget of codes
-    /// (`custos_core::verification::MAX_PER_HOUR`), so probing from one client
-    /// never spends it.
+    /// 30 minutes — a small share of a person's hourly budget of sign-in codes
+    /// (`custos_core::verification::SIGN_IN_MAX_PER_HOUR`), so probing from a few
+    /// clients never spends it.
     pub sign_in_address: RateLimiter,
     /// New page sessions: 20 at once, then one every 15 s.
     pub sessions: RateLimiter,
@@ -129,6 +129,11 @@ pub struct EdgeLimits {
     pub max_sessions: usize,
     /// Live signed-in sessions at most (never evicted; sign-ins wait).
     pub max_signed_in: usize,
+    /// How long after it came in a privacy-center sign-in or code check is
+    /// answered: longer than the work takes on a healthy server, so the answer's
+    /// time says nothing about the path the work took (a known or unknown address,
+    /// a wrong code or no challenge at all).
+    pub answer_pace: std::time::Duration,
 }
 
 impl Default for EdgeLimits {
@@ -140,6 +145,7 @@ impl Default for EdgeLimits {
             unauthenticated: RateLimiter::one_every(5, 20),
             max_sessions: crate::web::session::MAX_SESSIONS,
             max_signed_in: crate::web::session::MAX_SIGNED_IN,
+            answer_pace: std::time::Duration::from_millis(300),
         }
     }
 }

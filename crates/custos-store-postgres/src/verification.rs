@@ -83,10 +83,16 @@ impl VerificationStore for PostgresStore {
         &self,
         tenant: &TenantId,
         outbox: &[OutboxMessage],
+        purge_before: Timestamp,
         audit: &AuditDraft,
     ) -> Result<AuditRef> {
         self.write(|s| {
             for m in outbox {
+                s.execute(
+                    "DELETE FROM outbox WHERE tenant = $1 AND subject IS NULL AND kind = $2 \
+                     AND delivered_at IS NOT NULL AND created_at < $3",
+                    &[&tenant.as_str(), &m.kind, &micros(purge_before)],
+                )?;
                 insert_outbox(s, tenant, m)?;
             }
             append_audit(s, tenant, audit)

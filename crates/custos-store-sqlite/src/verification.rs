@@ -76,9 +76,18 @@ impl VerificationStore for SqliteStore {
         &self,
         tenant: &TenantId,
         outbox: &[OutboxMessage],
+        purge_before: Timestamp,
         audit: &AuditDraft,
     ) -> Result<AuditRef> {
         self.write(|tx| {
+            for m in outbox {
+                tx.prepare_cached(
+                    "DELETE FROM outbox WHERE tenant = ?1 AND subject IS NULL AND kind = ?2 \
+                     AND delivered_at IS NOT NULL AND created_at < ?3",
+                )
+                .and_then(|mut st| st.execute(params![tenant.as_str(), m.kind, micros(purge_before)]))
+                .map_err(db)?;
+            }
             crate::requests::insert_outbox(tx, tenant, outbox)?;
             append_audit_in(tx, tenant, audit)
         })

@@ -40,6 +40,12 @@ macro_rules! archive_conformance_tests {
                 $crate::conformance_archive::challenges_change_by_compare_and_set($fresh);
             }
             #[test]
+            fn unaddressed_messages_are_written_closed_and_purged() {
+                $crate::conformance_archive::unaddressed_messages_are_written_closed_and_purged(
+                    $fresh,
+                );
+            }
+            #[test]
             fn every_kind_of_row_round_trips() {
                 $crate::conformance_archive::every_kind_of_row_round_trips($fresh, $fresh);
             }
@@ -267,6 +273,74 @@ pub fn challenges_change_by_compare_and_set<S: Store + VerificationStore + Reque
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(store.challenge(&t, Uuid::new_v4()).unwrap(), None);
+    crate::conformance::verify_audit_chain(&store, &t);
+}
+
+/// The outbox rows of tenant `t`, read through its archive.
+fn outbox_rows<S: Store + ArchiveStore>(store: &S, t: &TenantId) -> Vec<OutboxMessage> {
+    let mut all = Collect::default();
+    store.export_tenant(t, &mut all).unwrap();
+    all.rows
+        .into_iter()
+        .filter_map(|r| match r {
+            ArchiveRow::Outbox(m) => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A sign-in for an address that matched nobody leaves a closed message with its
+/// audit entry, never one due for delivery; writing one deletes the closed
+/// unaddressed messages of its kind from before `purge_before`, and nothing else
+/// (addressed messages, other kinds, newer decoys, other tenants).
+pub fn unaddressed_messages_are_written_closed_and_purged<
+    S: Store + VerificationStore + RequestStore + ArchiveStore,
+>(
+    store: S,
+) {
+    let t = tenant(&store, "decoys");
+    let other = tenant(&store, "elsewhere");
+    let (s, _) = subject(&store, &t);
+    let decoy = |created: i64| {
+        let mut m = message(s, "verification.code");
+        m.subject = None;
+        m.created_at = at(created);
+        m.next_attempt_at = at(created);
+        m.delivered_at = Some(at(created));
+        m.last_error = Some("no recipient".into());
+        m
+    };
+    let real = message(s, "verification.code");
+    store
+        .create_challenge(
+            &t,
+            &challenge(s),
+            std::slice::from_ref(&real),
+            &draft("verify.start", Some(s)),
+        )
+        .unwrap();
+    let entries = store.counts(&t).unwrap().audit_entries;
+    let old = decoy(0);
+    store
+        .queue_unaddressed(&t, std::slice::from_ref(&old), at(0), &draft("decoy", None))
+        .unwrap();
+    store
+        .queue_unaddressed(&other, &[decoy(0)], at(0), &draft("decoy", None))
+        .unwrap();
+    assert_eq!(store.counts(&t).unwrap().audit_entries, entries + 1);
+    let due = store.due_outbox(&t, at(10_000), 100).unwrap();
+    assert_eq!(due, vec![real.clone()], "decoys never wait for delivery");
+    // An hour later the next decoy takes the old one with it.
+    let new = decoy(3_600);
+    store
+        .queue_unaddressed(&t, std::slice::from_ref(&new), at(3_000), &draft("decoy", None))
+        .unwrap();
+    let mut ids: Vec<Uuid> = outbox_rows(&store, &t).iter().map(|m| m.id).collect();
+    let mut expected = vec![real.id, new.id];
+    ids.sort();
+    expected.sort();
+    assert_eq!(ids, expected, "the old decoy went, the real code and the new decoy stay");
+    assert_eq!(outbox_rows(&store, &other).len(), 1, "another tenant's decoys stay");
     crate::conformance::verify_audit_chain(&store, &t);
 }
 

@@ -34,11 +34,16 @@ pub trait VerificationStore: Send + Sync + 'static {
     /// Stores the outbox message of a sign-in for an address that matched nobody,
     /// with its audit entry, in one transaction: the same write as
     /// `create_challenge` minus the challenge row, so an unknown address costs the
-    /// server what a known one does (issue 17.5).
+    /// server what a known one does (issue 17.5). The caller hands it closed
+    /// (`delivered_at` set), so it never waits in the delivery queue ahead of real
+    /// messages; in the same transaction the closed messages addressed to nobody
+    /// (`subject` null) of the same kind created before `purge_before` are deleted,
+    /// so probing cannot grow the table without bound.
     fn queue_unaddressed(
         &self,
         _tenant: &TenantId,
         _outbox: &[OutboxMessage],
+        _purge_before: Timestamp,
         _audit: &AuditDraft,
     ) -> Result<AuditRef> {
         Err(unsupported())

@@ -105,6 +105,8 @@ fn serve_and_every_command_refuse_a_missing_different_or_damaged_key_file() {
         dir,
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // Everyone's sealed data and the tenant's records: for the owner's eyes only.
+    assert_eq!(super::mode(&archive), 0o600);
     let exported = root.join("again.jsonl");
 
     let keys = data.join("keys.json");

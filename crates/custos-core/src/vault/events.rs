@@ -135,6 +135,10 @@ impl<S: Store + RetentionStore> Vault<S> {
             return Err(refuse(VaultError::EventRoleNotAllowed(actor.role.clone())));
         }
         match self.store.subject(&actor.tenant, subject)? {
+            // An erased person has no clocks left to start: gone, as on every read.
+            Some(row) if row.state == custos_store::SubjectState::Erased => {
+                Err(refuse(VaultError::SubjectErased))
+            }
             Some(row) => Ok(row),
             None => Err(refuse(VaultError::SubjectNotFound)),
         }

@@ -162,6 +162,7 @@ pub async fn sign_in<S: Backend>(
         Ok(x) => x,
         Err(r) => return r,
     };
+    let due = tokio::time::Instant::now() + state.edge.answer_pace;
     let now = state.vault.now();
     if let Err(wait) = state.edge.sign_in.check(v.client(), now) {
         state.metrics.rate_limited();
@@ -208,15 +209,37 @@ pub async fn sign_in<S: Backend>(
     let st = Arc::clone(&state);
     let c = ctx(&headers);
     let t = tenant.clone();
+    let challenge = Uuid::now_v7();
     // Known, unknown, erased or out of codes for the hour: the same page, the same
-    // status, the same kind of work (`Vault::start_sign_in`).
-    let challenge = match engine(move || st.vault.start_sign_in(&t, &email, &c)).await {
-        Ok(c) => c,
-        Err(e) => return internal(&state, &mut v, &e),
-    };
+    // status, the same kind of work (`Vault::start_sign_in`), and the answer leaves
+    // at the same time after the request came in, whatever the work took.
+    let work = tokio::spawn(engine(move || {
+        st.vault.start_sign_in(&t, &email, challenge, &c)
+    }));
+    match at_pace(due, work).await {
+        Some(Ok(Ok(()))) | None => {}
+        Some(Ok(Err(e))) => return internal(&state, &mut v, &e),
+        Some(Err(_)) => {
+            return internal(&state, &mut v, &VaultError::Internal("task failed".into()));
+        }
+    }
     v.session.pending = Some(super::session::Pending { tenant, challenge });
     state.sessions.save(&v.session);
     v.see_other("/privacy/code")
+}
+
+/// Waits for `work` until `due` (`EdgeLimits::answer_pace` after the request came
+/// in), and until `due` whatever it does.
+/// `None`: the work is still running; it goes on and the answer leaves on time
+/// (what it does can only be seen later, in the mailbox). For a sign-in, whose
+/// outcome the page never shows.
+async fn at_pace<T>(
+    due: tokio::time::Instant,
+    work: tokio::task::JoinHandle<T>,
+) -> Option<Result<T, tokio::task::JoinError>> {
+    let done = tokio::time::timeout_at(due, work).await.ok();
+    tokio::time::sleep_until(due).await;
+    done
 }
 
 pub async fn code_page<S: Backend>(State(state): St<S>, headers: HeaderMap) -> Response {
@@ -254,6 +277,7 @@ pub async fn code<S: Backend>(
         Ok(x) => x,
         Err(r) => return r,
     };
+    let due = tokio::time::Instant::now() + state.edge.answer_pace;
     let Some(pending) = v.session.pending.clone() else {
         return v.see_other("/privacy");
     };
@@ -263,21 +287,22 @@ pub async fn code<S: Backend>(
         return v.limited(crate::limits::SIGN_IN_LIMITED, wait);
     }
     let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
-    let verified = match pending.challenge {
-        Some(challenge) => {
-            let st = Arc::clone(&state);
-            let c = ctx(&headers);
-            let t = pending.tenant.clone();
-            Some(
-                engine(move || {
-                    let actor = privacy_center_actor(&t);
-                    st.vault.check_verification(&actor, challenge, &code, &c)
-                })
-                .await,
-            )
-        }
-        None => None,
-    };
+    let st = Arc::clone(&state);
+    let c = ctx(&headers);
+    let t = pending.tenant.clone();
+    let challenge = pending.challenge;
+    // A wrong code, a used-up challenge or one that never existed (an unknown
+    // address): the same work in the vault and an answer at the same pace.
+    // Waited for to the end, even past the pace: a check that consumed the code must
+    // sign the person in.
+    let verified = Some(
+        engine(move || {
+            let actor = privacy_center_actor(&t);
+            st.vault.check_verification(&actor, challenge, &code, &c)
+        })
+        .await,
+    );
+    tokio::time::sleep_until(due).await;
     match verified {
         Some(Ok(checked)) if checked.verified => {
             if let Some(subject) = checked.subject {

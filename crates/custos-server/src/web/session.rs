@@ -51,8 +51,9 @@ impl Area {
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub tenant: TenantId,
-    /// `None` when the address matched nobody: the code page looks the same.
-    pub challenge: Option<Uuid>,
+    /// Drawn before the sign-in's work; for an address that matched nobody it names
+    /// no stored challenge, and the code page and its checks look the same.
+    pub challenge: Uuid,
 }
 
 /// A console user: the API key they signed in with, re-checked on every request

@@ -36,9 +36,13 @@ async fn p0_9_closing_the_account_erases_the_person_whoever_closes_it() {
     assert_eq!(r.json()["right"], "erasure");
     assert_eq!(r.json()["state"], "fulfilled", "{}", r.text());
 
-    // Closing again is about nobody.
+    // Closing again, or any other event, is about someone gone: 410, as on reads.
     let r = a.send_json("POST", &uri, &a.sales, Some(&closure)).await;
-    assert!(r.status.is_client_error(), "{}", r.text());
+    assert_problem(&r, 410, "VAULT-0006");
+    let r = a
+        .send_json("POST", &uri, &a.sales, Some(&json!({ "event": "last_activity" })))
+        .await;
+    assert_problem(&r, 410, "VAULT-0006");
 }
 
 /// P0-17 and P0-16 over HTTP (issue 13.9): a request is fulfilled only when its

@@ -85,7 +85,8 @@ async fn known_and_unknown_addresses_get_the_same_answer_and_the_same_kind_of_wo
     assert_eq!(uw.status, kw.status);
     assert_eq!(comparable(&kw.text()), comparable(&uw.text()));
 
-    // Both queued one code message; the unknown one goes nowhere and holds no code.
+    // Only the real code waits for delivery: the unknown address's message was
+    // written closed, holding no code, so it can never delay a real one.
     let queued = a
         .store
         .due_outbox(
@@ -97,11 +98,9 @@ async fn known_and_unknown_addresses_get_the_same_answer_and_the_same_kind_of_wo
         .into_iter()
         .filter(|m| m.kind == "verification.code")
         .collect::<Vec<_>>();
-    assert_eq!(queued.len(), 2, "{queued:?}");
-    let nowhere = queued.iter().find(|m| m.subject.is_none()).unwrap();
-    assert!(!nowhere.payload.contains("\"code\""), "{}", nowhere.payload);
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].subject.map(|s| s.0.to_string()), Some(subject.clone()));
     assert!(latest_code(&a, &subject).len() == 6);
-    // Delivery closes the unaddressed message without calling the sink.
     let sink = Collect::default();
     let report = deliver_due(
         a.store.as_ref(),
@@ -111,8 +110,135 @@ async fn known_and_unknown_addresses_get_the_same_answer_and_the_same_kind_of_wo
         100,
     )
     .unwrap();
-    assert_eq!((report.delivered, report.closed), (1, 1));
+    assert_eq!((report.delivered, report.closed), (1, 0));
     assert_eq!(sink.0.lock().unwrap().len(), 1);
+}
+
+// The pace is on the real clock: this test reads it, as a prober would.
+#[allow(clippy::disallowed_methods)]
+#[tokio::test]
+async fn sign_ins_and_code_checks_answer_at_one_pace_whatever_the_address() {
+    let a = app();
+    a.create(&customer("Camille Martin")).await;
+    let pace = a.state.edge.answer_pace;
+    assert!(pace >= Duration::from_millis(100), "{pace:?}");
+    for (n, email) in [CAMILLE, "nobody%40example.fr"].into_iter().enumerate() {
+        let (mut p, csrf) = Person::arrive_from(&a, Some(&format!("198.51.100.{}", 20 + n))).await;
+        let started = std::time::Instant::now();
+        let r = p
+            .post("/privacy/sign-in", &format!("csrf={csrf}&email={email}"))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(started.elapsed() >= pace, "{email}: {:?}", started.elapsed());
+        let started = std::time::Instant::now();
+        let r = p
+            .post("/privacy/code", &format!("csrf={csrf}&code=000000"))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(started.elapsed() >= pace, "{email}: {:?}", started.elapsed());
+    }
+}
+
+#[tokio::test]
+async fn a_flood_of_unknown_addresses_never_delays_a_real_code() {
+    let a = app_with_edge(EdgeLimits {
+        answer_pace: Duration::from_millis(1),
+        ..EdgeLimits::default()
+    });
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    for n in 0..40 {
+        let (mut p, csrf) = Person::arrive_from(&a, Some(&format!("10.1.0.{n}"))).await;
+        let r = p
+            .post(
+                "/privacy/sign-in",
+                &format!("csrf={csrf}&email=ghost{n}%40example.fr"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+    }
+    let (mut camille, csrf) = Person::arrive_from(&a, Some("192.0.2.50")).await;
+    camille
+        .post("/privacy/sign-in", &format!("csrf={csrf}&email={CAMILLE}"))
+        .await;
+    // One delivery round of one message: it is Camille's code.
+    let sink = Collect::default();
+    let now = custos_core::clock::Clock::now(a.clock.as_ref());
+    let report = deliver_due(a.store.as_ref(), &sink, &a.tenant, now, 1).unwrap();
+    assert_eq!(report.delivered, 1, "{report:?}");
+    let sent = sink.0.lock().unwrap();
+    assert_eq!(sent[0].subject.map(|s| s.0.to_string()), Some(subject));
+    assert!(sent[0].payload.contains("\"code\""));
+}
+
+#[tokio::test]
+async fn a_few_probing_clients_cannot_spend_the_persons_codes() {
+    let a = app_with_edge(EdgeLimits {
+        answer_pace: Duration::from_millis(1),
+        ..EdgeLimits::default()
+    });
+    let (subject, _) = a.create(&customer("Camille Martin")).await;
+    // Five clients, each as often as its own limit lets it: ten codes to Camille.
+    for n in 0..5 {
+        let (mut p, csrf) = Person::arrive_from(&a, Some(&format!("203.0.113.{}", 40 + n))).await;
+        for _ in 0..2 {
+            let r = p
+                .post("/privacy/sign-in", &format!("csrf={csrf}&email={CAMILLE}"))
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER);
+        }
+    }
+    let probed = latest_code(&a, &subject);
+    let (mut camille, csrf) = Person::arrive_from(&a, Some("192.0.2.50")).await;
+    camille
+        .post("/privacy/sign-in", &format!("csrf={csrf}&email={CAMILLE}"))
+        .await;
+    let code = latest_code(&a, &subject);
+    let r = camille
+        .post("/privacy/code", &format!("csrf={csrf}&code={code}"))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{probed} {code}: {}", r.text());
+    assert!(camille.get("/privacy").await.text().contains("Camille Martin"));
+}
+
+// The body timeout is on the real clock, like the header timeout below.
+#[allow(clippy::disallowed_methods)]
+#[tokio::test]
+async fn a_body_that_trickles_in_is_cut_off() {
+    let a = app_behind(
+        RateLimiter::new(100_000, 100_000),
+        EdgeLimits::default(),
+        ConnLimits {
+            body_read_timeout: Duration::from_millis(400),
+            ..ConnLimits::default()
+        },
+    );
+    let mut slow = tokio::net::TcpStream::connect(a.addr).await.unwrap();
+    slow.write_all(
+        b"POST /privacy/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf=",
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    // A byte now and then, each well within any idle timeout, never the whole body.
+    let mut buf = vec![0u8; 4096];
+    let mut answered = 0;
+    let ended = loop {
+        if started.elapsed() > Duration::from_secs(5) {
+            break false;
+        }
+        match tokio::time::timeout(Duration::from_millis(100), slow.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => break true,
+            Ok(Ok(n)) => answered += n,
+            Err(_) => {
+                if slow.write_all(b"x").await.is_err() {
+                    break true;
+                }
+            }
+        }
+    };
+    assert!(ended, "the connection was still open after 5 s");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    let _ = answered;
 }
 
 #[tokio::test]
@@ -175,6 +301,7 @@ async fn probing_from_one_address_is_limited_and_never_locks_the_customer_out() 
 async fn page_views_make_no_session_and_a_signed_in_one_survives_a_flood_of_sign_ins() {
     let a = app_with_edge(EdgeLimits {
         max_sessions: 20,
+        answer_pace: Duration::from_millis(1),
         ..EdgeLimits::default()
     });
     for _ in 0..2000 {
