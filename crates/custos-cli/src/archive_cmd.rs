@@ -957,9 +957,8 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<()> {
     // only, also when it replaces an older file with wider permissions.
     let file = {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        let cannot = |e: std::io::Error| {
-            InputError(format!("cannot create {}: {e}", args.output.display()))
-        };
+        let cannot =
+            |e: std::io::Error| InputError(format!("cannot create {}: {e}", args.output.display()));
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)

@@ -85,7 +85,9 @@ impl VerificationStore for SqliteStore {
                     "DELETE FROM outbox WHERE tenant = ?1 AND subject IS NULL AND kind = ?2 \
                      AND delivered_at IS NOT NULL AND created_at < ?3",
                 )
-                .and_then(|mut st| st.execute(params![tenant.as_str(), m.kind, micros(purge_before)]))
+                .and_then(|mut st| {
+                    st.execute(params![tenant.as_str(), m.kind, micros(purge_before)])
+                })
                 .map_err(db)?;
             }
             crate::requests::insert_outbox(tx, tenant, outbox)?;

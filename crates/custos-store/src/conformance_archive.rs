@@ -333,14 +333,26 @@ pub fn unaddressed_messages_are_written_closed_and_purged<
     // An hour later the next decoy takes the old one with it.
     let new = decoy(3_600);
     store
-        .queue_unaddressed(&t, std::slice::from_ref(&new), at(3_000), &draft("decoy", None))
+        .queue_unaddressed(
+            &t,
+            std::slice::from_ref(&new),
+            at(3_000),
+            &draft("decoy", None),
+        )
         .unwrap();
     let mut ids: Vec<Uuid> = outbox_rows(&store, &t).iter().map(|m| m.id).collect();
     let mut expected = vec![real.id, new.id];
     ids.sort();
     expected.sort();
-    assert_eq!(ids, expected, "the old decoy went, the real code and the new decoy stay");
-    assert_eq!(outbox_rows(&store, &other).len(), 1, "another tenant's decoys stay");
+    assert_eq!(
+        ids, expected,
+        "the old decoy went, the real code and the new decoy stay"
+    );
+    assert_eq!(
+        outbox_rows(&store, &other).len(),
+        1,
+        "another tenant's decoys stay"
+    );
     crate::conformance::verify_audit_chain(&store, &t);
 }
 

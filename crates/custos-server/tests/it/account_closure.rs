@@ -40,7 +40,12 @@ async fn p0_9_closing_the_account_erases_the_person_whoever_closes_it() {
     let r = a.send_json("POST", &uri, &a.sales, Some(&closure)).await;
     assert_problem(&r, 410, "VAULT-0006");
     let r = a
-        .send_json("POST", &uri, &a.sales, Some(&json!({ "event": "last_activity" })))
+        .send_json(
+            "POST",
+            &uri,
+            &a.sales,
+            Some(&json!({ "event": "last_activity" })),
+        )
         .await;
     assert_problem(&r, 410, "VAULT-0006");
 }

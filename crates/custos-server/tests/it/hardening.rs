@@ -99,7 +99,10 @@ async fn known_and_unknown_addresses_get_the_same_answer_and_the_same_kind_of_wo
         .filter(|m| m.kind == "verification.code")
         .collect::<Vec<_>>();
     assert_eq!(queued.len(), 1, "{queued:?}");
-    assert_eq!(queued[0].subject.map(|s| s.0.to_string()), Some(subject.clone()));
+    assert_eq!(
+        queued[0].subject.map(|s| s.0.to_string()),
+        Some(subject.clone())
+    );
     assert!(latest_code(&a, &subject).len() == 6);
     let sink = Collect::default();
     let report = deliver_due(
@@ -129,13 +132,21 @@ async fn sign_ins_and_code_checks_answer_at_one_pace_whatever_the_address() {
             .post("/privacy/sign-in", &format!("csrf={csrf}&email={email}"))
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        assert!(started.elapsed() >= pace, "{email}: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= pace,
+            "{email}: {:?}",
+            started.elapsed()
+        );
         let started = std::time::Instant::now();
         let r = p
             .post("/privacy/code", &format!("csrf={csrf}&code=000000"))
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(started.elapsed() >= pace, "{email}: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= pace,
+            "{email}: {:?}",
+            started.elapsed()
+        );
     }
 }
 
@@ -196,8 +207,19 @@ async fn a_few_probing_clients_cannot_spend_the_persons_codes() {
     let r = camille
         .post("/privacy/code", &format!("csrf={csrf}&code={code}"))
         .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{probed} {code}: {}", r.text());
-    assert!(camille.get("/privacy").await.text().contains("Camille Martin"));
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "{probed} {code}: {}",
+        r.text()
+    );
+    assert!(
+        camille
+            .get("/privacy")
+            .await
+            .text()
+            .contains("Camille Martin")
+    );
 }
 
 // The body timeout is on the real clock, like the header timeout below.
@@ -237,7 +259,11 @@ async fn a_body_that_trickles_in_is_cut_off() {
         }
     };
     assert!(ended, "the connection was still open after 5 s");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     let _ = answered;
 }
 
